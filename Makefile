@@ -1,0 +1,114 @@
+# sismo - the only build entry point.
+#
+#   make                 build build/sismo (installs nothing)
+#   make deps            install missing Debian and npm packages (scripts/deps.sh)
+#   make test-deps       same, plus the test peers (kcat, python clients, chromium...)
+#   make run             deps + build + `sismo up` (the main job)
+#   make test            deps + build + unit and integration tests (TESTS=0501 to pick)
+#   make unit            unit tests only (SUITE=sis_buf to pick one suite)
+#   make integ           integration tests only
+#   make bench           benchmarks, printed beside reference runs
+#   make SANITIZE=address,undefined test     sanitizer build in build-asan/
+#   make debug           -O0 build in build-debug/
+#   make clean
+
+PKGS     := rdkafka libcurl jansson libevent
+CC       ?= cc
+OPT      ?= -O2
+SANITIZE ?=
+ifneq ($(SANITIZE),)
+  BUILD  ?= build-asan
+  SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+  BUILD  ?= build
+  SANFLAGS :=
+endif
+
+# V=1 shows full compiler command lines.
+Q        := $(if $(V),,@)
+
+SRCDIRS  := $(sort $(dir $(shell find src -name '*.c' -o -name '*.h')))
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CFLAGS   ?= $(OPT) -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-missing-field-initializers -pthread $(SANFLAGS) $(PKG_CFLAGS) \
+            $(addprefix -I,$(SRCDIRS)) -I$(BUILD)/gen
+LDFLAGS  += -pthread $(SANFLAGS)
+LDLIBS   += $(PKG_LIBS) -lm
+
+SRCS     := $(shell find src -name '*.c' ! -name 'main.c')
+OBJS     := $(addprefix $(BUILD)/obj/,$(notdir $(SRCS:.c=.o)))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(addprefix $(BUILD)/unit/,$(notdir $(UNIT_SRCS:.c=.o)))
+UNIT_SUITES := $(patsubst test_%.c,%,$(filter test_%.c,$(notdir $(UNIT_SRCS))))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOLS    := $(addprefix $(BUILD)/tools/,$(notdir $(TOOL_SRCS:.c=)))
+
+vpath %.c $(sort $(dir $(SRCS))) src tests/unit tests/tools
+
+.PHONY: all deps test-deps run test unit integ bench clean debug fmt
+all: $(BUILD)/sismo $(BUILD)/sismo-unit $(TOOLS)
+
+$(BUILD)/obj $(BUILD)/unit $(BUILD)/tools $(BUILD)/gen:
+	@mkdir -p $@
+
+$(BUILD)/obj/%.o: %.c | $(BUILD)/obj
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/sismo: $(BUILD)/obj/main.o $(OBJS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Unit tests: every tests/unit/test_<name>.c defines `int test_<name>(void)`; the suite
+# table is generated from the file names, so adding a test file needs no other edit.
+$(BUILD)/gen/test_suites.h: $(UNIT_SRCS) Makefile | $(BUILD)/gen
+	@printf '%s\n' $(foreach s,$(UNIT_SUITES),'SIS_TEST_SUITE($(s))') > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/unit/%.o: %.c $(BUILD)/gen/test_suites.h | $(BUILD)/unit
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -Itests/unit -MMD -MP -c -o $@ $<
+
+$(BUILD)/sismo-unit: $(UNIT_OBJS) $(OBJS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tools/%: tests/tools/%.c $(OBJS) | $(BUILD)/tools
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CFLAGS) -o $@ $< $(OBJS) $(LDFLAGS) $(LDLIBS)
+
+deps:
+	@scripts/deps.sh
+
+test-deps:
+	@scripts/deps.sh --test
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(BUILD)/sismo up
+
+test: test-deps
+	@$(MAKE) --no-print-directory all
+	@BUILD=$(BUILD) tests/run-tests.sh
+
+unit: $(BUILD)/sismo-unit
+	$(BUILD)/sismo-unit $(SUITE)
+
+integ: all
+	@BUILD=$(BUILD) tests/run-tests.sh --integ-only
+
+bench: all
+	@BUILD=$(BUILD) bench/run.sh
+
+debug:
+	@$(MAKE) --no-print-directory OPT=-O0 BUILD=build-debug all
+
+fmt:
+	clang-format -i $(shell find src tests -name '*.[ch]')
+
+clean:
+	rm -rf build build-asan build-debug
+
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/unit/*.d)

@@ -1,0 +1,70 @@
+/* sis_signal.c - see sis_signal.h. */
+#include "sis_signal.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t stop_requested;
+static int pipe_fds[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    if (stop_requested) {
+        static const char msg[] = "sismo: second signal, exiting now\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        _exit(130);
+    }
+    stop_signal = sig;
+    stop_requested = 1;
+    if (pipe_fds[1] >= 0) {
+        ssize_t w = write(pipe_fds[1], "x", 1);
+        (void)w;
+    }
+}
+
+void sis_signal_install(void)
+{
+    if (pipe_fds[0] < 0 && pipe(pipe_fds) == 0) {
+        for (int i = 0; i < 2; i++) {
+            fcntl(pipe_fds[i], F_SETFL, fcntl(pipe_fds[i], F_GETFL) | O_NONBLOCK);
+            fcntl(pipe_fds[i], F_SETFD, FD_CLOEXEC);
+        }
+    }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int sis_signal_stop_requested(void)
+{
+    return stop_requested;
+}
+
+int sis_signal_which(void)
+{
+    return stop_signal;
+}
+
+int sis_signal_fd(void)
+{
+    return pipe_fds[0];
+}
+
+void sis_signal_request_stop(void)
+{
+    if (!stop_requested) {
+        stop_requested = 1;
+        if (pipe_fds[1] >= 0) {
+            ssize_t w = write(pipe_fds[1], "x", 1);
+            (void)w;
+        }
+    }
+}

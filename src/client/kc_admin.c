@@ -1,0 +1,83 @@
+/*
+ * kc_admin.c - topic creation.
+ *
+ * Policy: CreateTopics with the requested partition count and replication factor 1 (sismo's
+ * own broker is single-node; on a multi-node Kafka the broker's default.replication.factor
+ * applies when -1 is not accepted, see below). TOPIC_ALREADY_EXISTS is success: an existing
+ * topic is never altered, only a warning is logged if its partition count differs.
+ * librdkafka's mock cluster does not implement CreateTopics; there the topic is accepted if
+ * Metadata shows it exists (the test helper pre-creates topics) or auto-creates it.
+ */
+#include "kc_int.h"
+
+#include "sis_err.h"
+#include "sis_log.h"
+
+#include <string.h>
+
+/* Returns the partition count of topic per Metadata, 0 if absent, -1 on request failure. */
+static int topic_partitions(rd_kafka_t *rk, const char *topic, int64_t timeout_ms)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
+    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, (int)timeout_ms);
+    rd_kafka_topic_destroy(rkt);
+    if (err)
+        return -1;
+    int n = 0;
+    if (md->topic_cnt == 1 && !md->topics[0].err)
+        n = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    return n;
+}
+
+int kc_ensure_topic_rk(rd_kafka_t *rk, const char *topic, int partitions, int64_t timeout_ms,
+                       char *errbuf, size_t errlen)
+{
+    char e[512];
+    rd_kafka_NewTopic_t *nt = rd_kafka_NewTopic_new(topic, partitions, 1, e, sizeof e);
+    if (!nt)
+        return sis_seterr(errbuf, errlen, "cannot create topic '%s': %s", topic, e);
+    rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
+    rd_kafka_AdminOptions_t *ao = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+    rd_kafka_AdminOptions_set_operation_timeout(ao, (int)timeout_ms, NULL, 0);
+    rd_kafka_AdminOptions_set_request_timeout(ao, (int)timeout_ms, NULL, 0);
+    rd_kafka_CreateTopics(rk, &nt, 1, ao, q);
+    rd_kafka_event_t *ev = rd_kafka_queue_poll(q, (int)timeout_ms + 1000);
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    e[0] = '\0';
+    if (ev) {
+        err = rd_kafka_event_error(ev);
+        if (err) {
+            snprintf(e, sizeof e, "%s", rd_kafka_event_error_string(ev));
+        } else {
+            const rd_kafka_CreateTopics_result_t *res = rd_kafka_event_CreateTopics_result(ev);
+            size_t cnt;
+            const rd_kafka_topic_result_t **tr = rd_kafka_CreateTopics_result_topics(res, &cnt);
+            if (cnt == 1) {
+                err = rd_kafka_topic_result_error(tr[0]);
+                if (err && rd_kafka_topic_result_error_string(tr[0]))
+                    snprintf(e, sizeof e, "%s", rd_kafka_topic_result_error_string(tr[0]));
+            }
+        }
+        rd_kafka_event_destroy(ev);
+    }
+    rd_kafka_AdminOptions_destroy(ao);
+    rd_kafka_queue_destroy(q);
+    rd_kafka_NewTopic_destroy(nt);
+
+    if (!err) {
+        sis_log_info("admin", "created topic '%s' with %d partitions", topic, partitions);
+        return SIS_OK;
+    }
+    int have = topic_partitions(rk, topic, timeout_ms);
+    if (have > 0) {
+        if (have != partitions)
+            sis_log_warn("admin", "topic '%s' exists with %d partitions (wanted %d); using it as is",
+                         topic, have, partitions);
+        return SIS_OK;
+    }
+    if (!e[0])
+        snprintf(e, sizeof e, "%s", rd_kafka_err2str(err));
+    return sis_seterr(errbuf, errlen, "cannot create topic '%s': %s", topic, e);
+}

@@ -1,0 +1,160 @@
+/* kc_consumer.c - see kc_consumer.h. */
+#include "kc_consumer.h"
+
+#include "kc_int.h"
+#include "sis_alloc.h"
+#include "sis_err.h"
+#include "sis_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct kc_consumer {
+    rd_kafka_t *rk;
+    kc_handle_state_t st;
+    int from_beginning;
+    int manual_store;
+    int assigned; /* partitions in the current assignment */
+};
+
+/* Caller's thread (inside rd_kafka_consumer_poll): applies assignments, optionally
+ * rewinding every newly assigned partition to the beginning. */
+static void kc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                            rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+    kc_handle_state_t *st = opaque;
+    kc_consumer_t *c = st->owner;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        if (c->from_beginning)
+            for (int i = 0; i < parts->cnt; i++)
+                parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        rd_kafka_assign(rk, parts);
+        c->assigned = parts->cnt;
+        sis_log_debug(st->tag, "assigned %d partitions", parts->cnt);
+    } else {
+        rd_kafka_assign(rk, NULL);
+        c->assigned = 0;
+        sis_log_debug(st->tag, "partitions revoked");
+    }
+}
+
+kc_consumer_t *kc_consumer_new(kc_opts_t *opts, const kc_consumer_conf_t *cc, char *errbuf,
+                               size_t errlen)
+{
+    kc_consumer_t *c = SIS_NEW(kc_consumer_t);
+    kc_handle_state_init(&c->st, cc->tag ? cc->tag : "consumer", c);
+    c->from_beginning = cc->from_beginning;
+    c->manual_store = cc->manual_store;
+    const char *defaults[64] = {
+        "group.id", cc->group,
+        "auto.offset.reset", "earliest",
+        "enable.auto.offset.store", cc->manual_store ? "false" : "true",
+        "enable.partition.eof", "false",
+    };
+    size_t nd = 8;
+    for (size_t i = 0; cc->defaults && cc->defaults[i] && nd + 2 < 64; i += 2) {
+        defaults[nd++] = cc->defaults[i];
+        defaults[nd++] = cc->defaults[i + 1];
+    }
+    defaults[nd] = NULL;
+    rd_kafka_conf_t *conf = kc_conf_new(opts, defaults, &c->st, errbuf, errlen);
+    if (!conf)
+        goto fail;
+    rd_kafka_conf_set_rebalance_cb(conf, kc_rebalance_cb);
+    char e[512];
+    c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
+    if (!c->rk) {
+        rd_kafka_conf_destroy(conf);
+        sis_seterr(errbuf, errlen, "cannot create Kafka consumer: %s", e);
+        goto fail;
+    }
+    rd_kafka_poll_set_consumer(c->rk);
+    if (kc_wait_cluster(c->rk, &c->st, kc_opts_bootstrap(opts), opts->connect_timeout_ms, errbuf,
+                        errlen) != SIS_OK)
+        goto fail;
+    rd_kafka_topic_partition_list_t *subs =
+        rd_kafka_topic_partition_list_new((int)cc->topics->n);
+    for (size_t i = 0; i < cc->topics->n; i++)
+        rd_kafka_topic_partition_list_add(subs, cc->topics->items[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t err = rd_kafka_subscribe(c->rk, subs);
+    rd_kafka_topic_partition_list_destroy(subs);
+    if (err) {
+        sis_seterr(errbuf, errlen, "cannot subscribe: %s", rd_kafka_err2str(err));
+        goto fail;
+    }
+    return c;
+fail:
+    if (c->rk)
+        rd_kafka_destroy(c->rk);
+    kc_handle_state_destroy(&c->st);
+    free(c);
+    return NULL;
+}
+
+int kc_consumer_poll(kc_consumer_t *c, int timeout_ms, kc_msg_t *m)
+{
+    rd_kafka_message_t *rkm = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (!rkm)
+        return 0;
+    memset(m, 0, sizeof *m);
+    m->rkm_ = rkm;
+    m->err = rkm->err;
+    m->partition = rkm->partition;
+    m->offset = rkm->offset;
+    m->topic = rkm->rkt ? rd_kafka_topic_name(rkm->rkt) : NULL;
+    if (rkm->err) {
+        m->errstr = rd_kafka_message_errstr(rkm);
+        m->fatal = rkm->err == RD_KAFKA_RESP_ERR__FATAL;
+        return 1;
+    }
+    m->key = rkm->key;
+    m->key_len = rkm->key_len;
+    m->value = rkm->payload;
+    m->value_len = rkm->payload ? rkm->len : 0;
+    rd_kafka_timestamp_type_t tstype;
+    m->timestamp_ms = rd_kafka_message_timestamp(rkm, &tstype);
+    return 1;
+}
+
+void kc_msg_release(kc_msg_t *m)
+{
+    if (m->rkm_)
+        rd_kafka_message_destroy(m->rkm_);
+    m->rkm_ = NULL;
+}
+
+int kc_consumer_store(kc_consumer_t *c, const kc_msg_t *m)
+{
+    rd_kafka_message_t *rkm = m->rkm_;
+    if (!rkm || rkm->err)
+        return SIS_ERR;
+    if (!c->manual_store)
+        return SIS_OK; /* already stored by librdkafka when the message was returned */
+    return rd_kafka_offset_store(rkm->rkt, rkm->partition, rkm->offset) ? SIS_ERR : SIS_OK;
+}
+
+int kc_consumer_commit(kc_consumer_t *c, int sync, char *errbuf, size_t errlen)
+{
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, NULL, !sync);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return sis_seterr(errbuf, errlen, "offset commit failed: %s", rd_kafka_err2str(err));
+    return SIS_OK;
+}
+
+int kc_consumer_assignment_count(kc_consumer_t *c)
+{
+    return c->assigned;
+}
+
+int kc_consumer_close(kc_consumer_t *c, char *errbuf, size_t errlen)
+{
+    if (!c)
+        return SIS_OK;
+    int rc = kc_consumer_commit(c, 1, errbuf, errlen);
+    rd_kafka_consumer_close(c->rk);
+    rd_kafka_destroy(c->rk);
+    kc_handle_state_destroy(&c->st);
+    free(c);
+    return rc;
+}

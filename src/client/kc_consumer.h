@@ -1,0 +1,63 @@
+/*
+ * kc_consumer.h - a Kafka group consumer, librdkafka hidden.
+ *
+ * Offsets: by default offsets are stored automatically when a message is returned by
+ * kc_consumer_poll() and committed in the background (at-least-once for a process that
+ * finishes handling a message before polling the next). Subcommands that must not lose work
+ * (alerts, stats) set manual_store and call kc_consumer_store() after their side effects are
+ * durable; only stored offsets are ever committed.
+ */
+#ifndef KC_CONSUMER_H
+#define KC_CONSUMER_H
+
+#include "kc_opts.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct kc_consumer kc_consumer_t;
+
+/* A consumed message or a consumer error; pointers are valid until kc_msg_release(). */
+typedef struct kc_msg {
+    const char *topic;
+    int32_t partition;
+    int64_t offset;
+    const void *key; /* NULL if the message has no key */
+    size_t key_len;
+    const void *value; /* NULL for a tombstone */
+    size_t value_len;
+    int64_t timestamp_ms; /* message timestamp, -1 if none */
+    int err;              /* 0 for a message; otherwise an error event (value = NULL) */
+    const char *errstr;   /* readable error text when err != 0 */
+    int fatal;            /* the error is fatal: the consumer must stop */
+    void *rkm_;           /* private */
+} kc_msg_t;
+
+typedef struct kc_consumer_conf {
+    const char *group;          /* group.id, required */
+    const sis_strlist_t *topics; /* topics to subscribe to */
+    int from_beginning;  /* ignore committed offsets: start every assigned partition at 0 */
+    int manual_store;    /* offsets stored only through kc_consumer_store() */
+    const char *const *defaults; /* extra NULL-terminated key,value pairs, before -X */
+    const char *tag;     /* log tag, default "consumer" */
+} kc_consumer_conf_t;
+
+/* Creates the consumer, waits until the cluster answers (bounded by
+ * opts->connect_timeout_ms) and subscribes. NULL + errbuf on failure. */
+kc_consumer_t *kc_consumer_new(kc_opts_t *opts, const kc_consumer_conf_t *cc, char *errbuf,
+                               size_t errlen);
+/* Returns 1 and fills *m with a message or an error event, or 0 on timeout. Partition-EOF
+ * events are not returned. */
+int kc_consumer_poll(kc_consumer_t *c, int timeout_ms, kc_msg_t *m);
+void kc_msg_release(kc_msg_t *m);
+/* Marks m (and everything before it in its partition) as processed. */
+int kc_consumer_store(kc_consumer_t *c, const kc_msg_t *m);
+/* Commits stored offsets; sync waits for the broker's answer. */
+int kc_consumer_commit(kc_consumer_t *c, int sync, char *errbuf, size_t errlen);
+/* Number of partitions currently assigned to this member. */
+int kc_consumer_assignment_count(kc_consumer_t *c);
+/* Commits stored offsets, leaves the group and destroys the consumer. Returns SIS_OK if the
+ * final commit succeeded (or there was nothing to commit). */
+int kc_consumer_close(kc_consumer_t *c, char *errbuf, size_t errlen);
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * sismo.h - version, exit codes and the subcommand entry points.
+ *
+ * How to add a subcommand:
+ *   1. write src/cmd/cmd_<name>.c with `int cmd_<name>(int argc, char **argv)`; argv[0] is
+ *      the subcommand name, options follow. Keep it thin: parse options (a sis_opt_t table
+ *      with a usage line and a description for --help), build the modules, run, tear down.
+ *   2. declare it below and add one row to `commands[]` in src/main.c.
+ *   3. add tests/integ/05xx-<name>-*.sh for its command line, and document it in README.md.
+ */
+#ifndef SISMO_H
+#define SISMO_H
+
+#define SISMO_VERSION "0.1.0"
+
+/* Exit codes shared by all subcommands. */
+#define SIS_EXIT_OK 0
+#define SIS_EXIT_FAIL 1  /* the command ran and failed (delivery failed, broker unreachable...) */
+#define SIS_EXIT_USAGE 2 /* bad command line */
+
+int cmd_produce(int argc, char **argv);
+int cmd_consume(int argc, char **argv);
+int cmd_ingest(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
+int cmd_stats(int argc, char **argv);
+int cmd_dashboard(int argc, char **argv);
+int cmd_broker(int argc, char **argv);
+int cmd_up(int argc, char **argv);
+
+/* Prints "sismo <cmd>: <msg>" plus a --help hint to stderr and returns SIS_EXIT_USAGE. */
+int sis_usage_error(const char *cmd, const char *msg);
+
+#endif

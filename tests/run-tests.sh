@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# run-tests.sh - runs the unit suites, then the integration tests, and prints a summary.
+#
+# usage: tests/run-tests.sh [--integ-only|--unit-only]
+# env:   BUILD=build            build directory holding sismo, sismo-unit, tools/
+#        TESTS="0501 0502"      run only integration tests whose name starts with these
+#        SISMO_TEST_BROKERS     broker kinds to run the integration suite against, space
+#                               separated: "mock" (librdkafka's mock cluster) and/or "sismo"
+#                               (our embedded broker). Default: every kind that is built.
+#        SISMO_TEST_BOOTSTRAP   host:port of an external Kafka: runs the suite against it only
+#        TEST_TIMEOUT=300       seconds before an integration test is killed and failed
+#
+# Integration tests are tests/integ/NNNN-*.sh; 1xxx ones (network or long runs) are not
+# run here. A test exits 0 (pass), 77 (skip, with a reason on stderr) or anything else (fail).
+# Logs go to test-output/<broker>/<test>.log. The last line is "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+BUILD=${BUILD:-build}
+export BUILD ROOT
+mode=${1:-all}
+passed=0 failed=0 skipped=0
+failures=()
+
+out_dir=$ROOT/test-output
+mkdir -p "$out_dir"
+
+if [ "$mode" != --integ-only ]; then
+    echo "== unit tests"
+    if "$BUILD/sismo-unit" > "$out_dir/unit.log" 2>&1; then :; fi
+    cat "$out_dir/unit.log"
+    p=$(grep -c '^ok ' "$out_dir/unit.log")
+    f=$(grep -c '^not ok ' "$out_dir/unit.log")
+    if ! grep -q '^1\.\.' "$out_dir/unit.log"; then f=$((f + 1)); failures+=("unit runner crashed"); fi
+    passed=$((passed + p)); failed=$((failed + f))
+    for s in $(grep '^not ok ' "$out_dir/unit.log" | awk '{print $4}'); do failures+=("unit:$s"); done
+fi
+
+if [ "$mode" != --unit-only ]; then
+    if [ -n "${SISMO_TEST_BOOTSTRAP:-}" ]; then
+        kinds=external
+    elif [ -n "${SISMO_TEST_BROKERS:-}" ]; then
+        kinds=$SISMO_TEST_BROKERS
+    else
+        kinds=mock
+        if "$BUILD/sismo" broker --help 2>/dev/null | grep -q -- '--data-dir'; then kinds="mock sismo"; fi
+    fi
+    tests=()
+    for t in tests/integ/[0-9][0-9][0-9][0-9]-*.sh; do
+        name=$(basename "$t" .sh)
+        case $name in 1*) continue ;; esac
+        if [ -n "${TESTS:-}" ]; then
+            sel=0
+            for p in $TESTS; do case $name in "$p"*) sel=1 ;; esac; done
+            [ $sel = 1 ] || continue
+        fi
+        tests+=("$t")
+    done
+    for kind in $kinds; do
+        echo "== integration tests against broker: $kind"
+        mkdir -p "$out_dir/$kind"
+        for t in "${tests[@]}"; do
+            name=$(basename "$t" .sh)
+            # A test may declare "# brokers: mock" (or sismo) when it needs one kind only.
+            only=$(sed -n 's/^# brokers: *//p' "$t" | head -1)
+            if [ -n "$only" ] && [[ " $only " != *" $kind "* ]]; then continue; fi
+            limit=$(sed -n 's/^# timeout: *//p' "$t" | head -1)
+            log=$out_dir/$kind/$name.log
+            start=$(date +%s.%N)
+            SISMO_TEST_BROKER=$kind TEST_OUTPUT=$out_dir/$kind timeout -k 10 "${limit:-${TEST_TIMEOUT:-300}}" \
+                bash "$t" > "$log" 2>&1
+            rc=$?
+            secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+            if [ $rc = 0 ]; then
+                passed=$((passed + 1)); echo "ok      $name (${secs}s)"
+            elif [ $rc = 77 ]; then
+                skipped=$((skipped + 1)); echo "skip    $name: $(grep '^SKIP' "$log" | tail -1)"
+            else
+                failed=$((failed + 1)); failures+=("$kind:$name")
+                echo "FAIL    $name (exit $rc, ${secs}s) - last lines of $log:"
+                tail -n 25 "$log" | sed 's/^/    | /'
+            fi
+        done
+    done
+fi
+
+echo
+[ ${#failures[@]} -gt 0 ] && echo "failed: ${failures[*]}"
+[ $skipped -gt 0 ] && echo "$skipped skipped"
+echo "$passed passed, $failed failed"
+[ $failed = 0 ]
