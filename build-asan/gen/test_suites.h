@@ -1,0 +1,4 @@
+SIS_TEST_SUITE(quake)
+SIS_TEST_SUITE(sis_buf)
+SIS_TEST_SUITE(sis_opt)
+SIS_TEST_SUITE(sis_time)

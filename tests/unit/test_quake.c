@@ -1,0 +1,140 @@
+/* test_quake.c - the `sismos` record: decode, encode, round trip, malformed input. */
+#include "quake.h"
+#include "sis_err.h"
+#include "test.h"
+
+#include <stdlib.h>
+
+static const char *full =
+    "{\"id\":\"us6000rsyv\",\"magnitud\":4.6,\"lugar\":\"11 km E of Chalandr\\u00edtsa, Greece\","
+    "\"latitud\":38.1,\"longitud\":-179.99,\"profundidad_km\":10.5,"
+    "\"timestamp\":\"2025-12-06T23:10:01.123Z\",\"tsunami\":true,"
+    "\"actualizado\":\"2025-12-07T01:00:00.000Z\",\"tipo\":\"earthquake\",\"estado\":\"reviewed\","
+    "\"alerta\":\"green\",\"tipo_magnitud\":\"mww\",\"url\":\"https://earthquake.usgs.gov/x\","
+    "\"ids\":[\"us6000rsyv\",\"ak2025xzwyio\"],\"extra\":{\"nested\":[1,2,{\"a\":null}]}}";
+
+static void test_decode_full(void)
+{
+    quake_t q;
+    char err[SIS_ERRLEN];
+    quake_init(&q);
+    TEST_EQ_INT(quake_decode(&q, full, strlen(full), err, sizeof err), SIS_OK);
+    TEST_EQ_STR(q.id, "us6000rsyv");
+    TEST_ASSERT(q.has_mag && q.mag == 4.6);
+    TEST_EQ_STR(q.place, "11 km E of Chalandr\xc3\xadtsa, Greece");
+    TEST_NEAR(q.lat, 38.1, 0);
+    TEST_NEAR(q.lon, -179.99, 0);
+    TEST_ASSERT(q.has_depth && q.depth_km == 10.5);
+    TEST_EQ_INT(q.time_ms, 1765062601123LL);
+    TEST_EQ_INT(q.updated_ms, 1765069200000LL);
+    TEST_EQ_INT(q.tsunami, 1);
+    TEST_EQ_STR(q.type, "earthquake");
+    TEST_EQ_STR(q.status, "reviewed");
+    TEST_EQ_STR(q.alert, "green");
+    TEST_EQ_STR(q.mag_type, "mww");
+    TEST_EQ_INT(q.n_ids, 2);
+    TEST_EQ_STR(q.ids[1], "ak2025xzwyio");
+
+    /* Encode then decode gives the same record, and encoding is stable. */
+    sis_buf_t b1 = SIS_BUF_INIT, b2 = SIS_BUF_INIT;
+    quake_encode(&q, &b1);
+    quake_t q2;
+    quake_init(&q2);
+    TEST_EQ_INT(quake_decode(&q2, b1.data, b1.len, err, sizeof err), SIS_OK);
+    quake_encode(&q2, &b2);
+    TEST_EQ_STR(b1.data, b2.data);
+    TEST_ASSERT(strstr(b1.data, "\"magnitud\":4.6,") != NULL, "%s", b1.data);
+    TEST_ASSERT(strstr(b1.data, "\"timestamp\":\"2025-12-06T23:10:01.123Z\"") != NULL);
+    TEST_ASSERT(!strncmp(b1.data, "{\"id\":\"us6000rsyv\",\"magnitud\":4.6,\"lugar\":", 41));
+    sis_buf_release(&b1);
+    sis_buf_release(&b2);
+    quake_release(&q2);
+    quake_release(&q);
+}
+
+static void test_decode_nulls(void)
+{
+    const char *j = "{\"id\":\"x1\",\"magnitud\":null,\"lugar\":null,\"latitud\":0,\"longitud\":180,"
+                    "\"profundidad_km\":null,\"timestamp\":\"1969-12-31T23:59:59.999Z\","
+                    "\"tsunami\":false,\"alerta\":null,\"ids\":null}";
+    quake_t q;
+    char err[SIS_ERRLEN];
+    quake_init(&q);
+    TEST_EQ_INT(quake_decode(&q, j, strlen(j), err, sizeof err), SIS_OK);
+    TEST_EQ_INT(q.has_mag, 0);
+    TEST_EQ_INT(q.has_depth, 0);
+    TEST_ASSERT(q.place == NULL && q.alert == NULL && q.n_ids == 0);
+    TEST_EQ_INT(q.time_ms, -1);
+    TEST_EQ_INT(q.updated_ms, -1); /* absent: equals time */
+    sis_buf_t b = SIS_BUF_INIT;
+    quake_encode(&q, &b);
+    TEST_ASSERT(strstr(b.data, "\"magnitud\":null,\"lugar\":null") != NULL, "%s", b.data);
+    TEST_ASSERT(strstr(b.data, "\"profundidad_km\":null") != NULL);
+    sis_buf_release(&b);
+    quake_release(&q);
+}
+
+static void test_decode_errors(void)
+{
+    static const char *bad[] = {
+        "",
+        "[]",
+        "{\"id\":\"a\"",
+        "{\"id\":\"a\",\"latitud\":1,\"longitud\":2}",                          /* no time */
+        "{\"id\":\"\",\"latitud\":1,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\"}",
+        "{\"id\":\"a\",\"latitud\":91,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\"}",
+        "{\"id\":\"a\",\"latitud\":1,\"longitud\":2,\"timestamp\":\"yesterday\"}",
+        "{\"id\":\"a\",\"latitud\":01,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\"}",
+        "{\"id\":\"a\",\"latitud\":1,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\"} x",
+        "{\"id\":\"a\\q\",\"latitud\":1,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\"}",
+        "{\"id\":\"\\ud800\",\"latitud\":1,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\"}",
+        "{\"id\":\"a\",\"latitud\":null,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\"}",
+        "{\"id\":\"a\",\"x\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]],"
+        "\"latitud\":1,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\"}",
+        "{\"id\":\"a\",\"latitud\":1e999,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\"}",
+    };
+    quake_t q;
+    char err[SIS_ERRLEN];
+    quake_init(&q);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        int rc = quake_decode(&q, bad[i], strlen(bad[i]), err, sizeof err);
+        TEST_ASSERT(rc == SIS_ERR && err[0], "case %zu accepted: %s", i, bad[i]);
+    }
+    quake_release(&q);
+}
+
+static void test_long_strings(void)
+{
+    /* Strings beyond the inline area move to the heap and earlier fields stay valid. */
+    sis_buf_t j = SIS_BUF_INIT;
+    sis_buf_puts(&j, "{\"id\":\"long1\",\"lugar\":\"");
+    for (int i = 0; i < 3000; i++)
+        sis_buf_putc(&j, (char)('a' + i % 26));
+    sis_buf_puts(&j, "\",\"ids\":[");
+    for (int i = 0; i < 40; i++)
+        sis_buf_printf(&j, "%s\"id\\u00e9%d\"", i ? "," : "", i);
+    sis_buf_puts(&j, "],\"latitud\":1,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\"}");
+    quake_t q;
+    char err[SIS_ERRLEN];
+    quake_init(&q);
+    for (int round = 0; round < 2; round++) { /* second round reuses the heap area */
+        TEST_EQ_INT(quake_decode(&q, j.data, j.len, err, sizeof err), SIS_OK);
+        TEST_EQ_STR(q.id, "long1");
+        TEST_EQ_INT(strlen(q.place), 3000);
+        TEST_EQ_INT(q.n_ids, QUAKE_MAX_IDS);
+        TEST_EQ_STR(q.ids[0], "id\xc3\xa9" "0");
+        TEST_EQ_STR(q.ids[31], "id\xc3\xa9" "31");
+    }
+    quake_release(&q);
+    sis_buf_release(&j);
+}
+
+int test_quake(void)
+{
+    test_decode_full();
+    test_decode_nulls();
+    test_decode_errors();
+    test_long_strings();
+    return test_failures;
+}
