@@ -1,0 +1,393 @@
+/*
+ * up_supervisor.c - see up_supervisor.h.
+ *
+ * Child states: IDLE (never started) -> RUNNING (pid > 0) -> WAITING (exited; restart due at
+ * restart_at_ms) -> RUNNING ... ; STOPPED once up_sup_stop_all() reaped it. Invariant:
+ * pid > 0 exactly in RUNNING.
+ */
+#include "up_supervisor.h"
+
+#include "sis_alloc.h"
+#include "sis_buf.h"
+#include "sis_err.h"
+#include "sis_log.h"
+#include "sis_signal.h"
+#include "sis_time.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define UP_BACKOFF_MIN_MS 500
+#define UP_BACKOFF_MAX_MS 30000
+#define UP_STABLE_MS 60000 /* running this long resets the backoff */
+
+typedef enum { UP_IDLE, UP_RUNNING, UP_WAITING, UP_STOPPED } up_state_t;
+
+typedef struct up_child {
+    up_child_spec_t spec;
+    up_state_t state;
+    pid_t pid;
+    int out_fd;          /* read end of the child's stdout+stderr, -1 if none */
+    int hb_fd;           /* read end of the heartbeat pipe, -1 if none */
+    sis_buf_t partial;   /* output bytes after the last newline */
+    int64_t started_ms;
+    int64_t last_beat_ms;
+    int64_t restart_at_ms;
+    int64_t backoff_ms;
+    int restarts;
+} up_child_t;
+
+struct up_sup {
+    up_child_t *children;
+    int n, cap;
+    int stopping;
+};
+
+up_sup_t *up_sup_new(void)
+{
+    return SIS_NEW(up_sup_t);
+}
+
+void up_sup_destroy(up_sup_t *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->n; i++) {
+        if (s->children[i].out_fd >= 0)
+            close(s->children[i].out_fd);
+        if (s->children[i].hb_fd >= 0)
+            close(s->children[i].hb_fd);
+        sis_buf_release(&s->children[i].partial);
+    }
+    free(s->children);
+    free(s);
+}
+
+int up_sup_add(up_sup_t *s, const up_child_spec_t *spec)
+{
+    if (s->n == s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 8;
+        s->children = sis_xrealloc(s->children, (size_t)s->cap * sizeof *s->children);
+    }
+    up_child_t *c = &s->children[s->n];
+    memset(c, 0, sizeof *c);
+    c->spec = *spec;
+    if (!c->spec.stop_timeout_ms)
+        c->spec.stop_timeout_ms = 5000;
+    c->out_fd = c->hb_fd = -1;
+    c->backoff_ms = UP_BACKOFF_MIN_MS;
+    return s->n++;
+}
+
+static void set_cloexec_nonblock(int fd)
+{
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+int up_sup_start(up_sup_t *s, int idx, char *errbuf, size_t errlen)
+{
+    up_child_t *c = &s->children[idx];
+    int out[2], hb[2] = {-1, -1};
+    if (pipe(out) < 0)
+        return sis_seterr(errbuf, errlen, "cannot start '%s': pipe: %s", c->spec.name,
+                          strerror(errno));
+    if (c->spec.heartbeat_timeout_ms && pipe(hb) < 0) {
+        close(out[0]);
+        close(out[1]);
+        return sis_seterr(errbuf, errlen, "cannot start '%s': pipe: %s", c->spec.name,
+                          strerror(errno));
+    }
+    fflush(stdout);
+    fflush(stderr);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(out[0]);
+        close(out[1]);
+        if (hb[0] >= 0) {
+            close(hb[0]);
+            close(hb[1]);
+        }
+        return sis_seterr(errbuf, errlen, "cannot start '%s': fork: %s", c->spec.name,
+                          strerror(errno));
+    }
+    if (pid == 0) {
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(127); /* the supervisor died between fork and prctl */
+        /* Default signal dispositions for the new program. */
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        signal(SIGPIPE, SIG_DFL);
+        dup2(out[1], STDOUT_FILENO);
+        dup2(out[1], STDERR_FILENO);
+        close(out[0]);
+        close(out[1]);
+        if (hb[1] >= 0) {
+            char v[16];
+            close(hb[0]);
+            fcntl(hb[1], F_SETFD, 0);
+            snprintf(v, sizeof v, "%d", hb[1]);
+            setenv("SISMO_HEARTBEAT_FD", v, 1);
+        } else {
+            unsetenv("SISMO_HEARTBEAT_FD");
+        }
+        execv(c->spec.argv[0], c->spec.argv);
+        fprintf(stderr, "cannot execute '%s': %s\n", c->spec.argv[0], strerror(errno));
+        _exit(127);
+    }
+    close(out[1]);
+    set_cloexec_nonblock(out[0]);
+    if (c->out_fd >= 0)
+        close(c->out_fd);
+    c->out_fd = out[0];
+    if (hb[0] >= 0) {
+        close(hb[1]);
+        set_cloexec_nonblock(hb[0]);
+        if (c->hb_fd >= 0)
+            close(c->hb_fd);
+        c->hb_fd = hb[0];
+    }
+    c->pid = pid;
+    c->state = UP_RUNNING;
+    c->started_ms = c->last_beat_ms = sis_mono_ms();
+    sis_log_debug("up", "started %s (pid %d)", c->spec.name, (int)pid);
+    return SIS_OK;
+}
+
+/* Writes complete lines of child output to our stderr, prefixed unless raw. */
+static void relay_output(up_child_t *c, int flush_all)
+{
+    char buf[8192];
+    for (;;) {
+        ssize_t n = c->out_fd >= 0 ? read(c->out_fd, buf, sizeof buf) : 0;
+        if (n > 0) {
+            sis_buf_append(&c->partial, buf, (size_t)n);
+            continue;
+        }
+        if (n == 0 && c->out_fd >= 0) { /* EOF: the child and its descendants closed it */
+            close(c->out_fd);
+            c->out_fd = -1;
+            flush_all = 1;
+        }
+        break;
+    }
+    size_t start = 0;
+    sis_buf_t out = SIS_BUF_INIT;
+    for (size_t i = 0; i < c->partial.len; i++) {
+        if (c->partial.data[i] != '\n')
+            continue;
+        if (!c->spec.raw_output)
+            sis_buf_printf(&out, "%-9s | ", c->spec.name);
+        sis_buf_append(&out, c->partial.data + start, i + 1 - start);
+        start = i + 1;
+    }
+    if (flush_all && start < c->partial.len) {
+        if (!c->spec.raw_output)
+            sis_buf_printf(&out, "%-9s | ", c->spec.name);
+        sis_buf_append(&out, c->partial.data + start, c->partial.len - start);
+        sis_buf_putc(&out, '\n');
+        start = c->partial.len;
+    }
+    if (out.len) {
+        ssize_t w = write(STDERR_FILENO, out.data, out.len);
+        (void)w;
+    }
+    sis_buf_release(&out);
+    if (start) {
+        memmove(c->partial.data, c->partial.data + start, c->partial.len - start);
+        c->partial.len -= start;
+    }
+}
+
+static void drain_heartbeats(up_child_t *c)
+{
+    char buf[256];
+    ssize_t n;
+    while (c->hb_fd >= 0 && (n = read(c->hb_fd, buf, sizeof buf)) != 0) {
+        if (n < 0)
+            return;
+        c->last_beat_ms = sis_mono_ms();
+    }
+}
+
+static void describe_status(int status, char *buf, size_t len)
+{
+    if (WIFEXITED(status))
+        snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        snprintf(buf, len, "killed by signal %d (%s)", WTERMSIG(status),
+                 strsignal(WTERMSIG(status)));
+    else
+        snprintf(buf, len, "stopped (status 0x%x)", status);
+}
+
+static up_child_t *find_pid(up_sup_t *s, pid_t pid)
+{
+    for (int i = 0; i < s->n; i++)
+        if (s->children[i].pid == pid)
+            return &s->children[i];
+    return NULL;
+}
+
+/* Reaps exited children and schedules their restarts. */
+static void reap(up_sup_t *s)
+{
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        up_child_t *c = find_pid(s, pid);
+        if (!c)
+            continue;
+        relay_output(c, 1);
+        int64_t now = sis_mono_ms();
+        char how[96];
+        describe_status(status, how, sizeof how);
+        c->pid = 0;
+        if (s->stopping) {
+            c->state = UP_STOPPED;
+            continue;
+        }
+        if (now - c->started_ms >= UP_STABLE_MS)
+            c->backoff_ms = UP_BACKOFF_MIN_MS;
+        c->state = UP_WAITING;
+        c->restart_at_ms = now + c->backoff_ms;
+        sis_log_warn("up", "%s (pid %d) %s after %.1fs; restarting in %.1fs", c->spec.name,
+                     (int)pid, how, (double)(now - c->started_ms) / 1000.0,
+                     (double)c->backoff_ms / 1000.0);
+        c->backoff_ms *= 2;
+        if (c->backoff_ms > UP_BACKOFF_MAX_MS)
+            c->backoff_ms = UP_BACKOFF_MAX_MS;
+    }
+}
+
+static void check_children(up_sup_t *s)
+{
+    int64_t now = sis_mono_ms();
+    for (int i = 0; i < s->n; i++) {
+        up_child_t *c = &s->children[i];
+        if (c->state == UP_WAITING && now >= c->restart_at_ms) {
+            char err[SIS_ERRLEN];
+            c->restarts++;
+            if (up_sup_start(s, i, err, sizeof err) != SIS_OK) {
+                sis_log_error("up", "%s", err);
+                c->state = UP_WAITING;
+                c->restart_at_ms = now + c->backoff_ms;
+            } else {
+                sis_log_info("up", "restarted %s (pid %d, restart #%d)", c->spec.name,
+                             (int)c->pid, c->restarts);
+            }
+        } else if (c->state == UP_RUNNING && c->spec.heartbeat_timeout_ms &&
+                   now - c->last_beat_ms > c->spec.heartbeat_timeout_ms) {
+            sis_log_warn("up", "%s (pid %d) sent no heartbeat for %.1fs; killing it",
+                         c->spec.name, (int)c->pid, (double)(now - c->last_beat_ms) / 1000.0);
+            kill(c->pid, SIGKILL);
+            c->last_beat_ms = now; /* reported once; reap() takes over */
+        }
+    }
+}
+
+int up_sup_run_for(up_sup_t *s, int64_t ms)
+{
+    int64_t deadline = sis_mono_ms() + ms;
+    while (!sis_signal_stop_requested()) {
+        struct pollfd pfd[1 + 2 * 64];
+        up_child_t *owner[1 + 2 * 64];
+        int np = 0;
+        if (sis_signal_fd() >= 0) {
+            pfd[np].fd = sis_signal_fd();
+            pfd[np].events = POLLIN;
+            owner[np++] = NULL;
+        }
+        for (int i = 0; i < s->n && np + 2 <= (int)(sizeof pfd / sizeof pfd[0]); i++) {
+            up_child_t *c = &s->children[i];
+            if (c->out_fd >= 0) {
+                pfd[np].fd = c->out_fd;
+                pfd[np].events = POLLIN;
+                owner[np++] = c;
+            }
+            if (c->hb_fd >= 0) {
+                pfd[np].fd = c->hb_fd;
+                pfd[np].events = POLLIN;
+                owner[np++] = c;
+            }
+        }
+        int64_t left = deadline - sis_mono_ms();
+        if (left <= 0)
+            break;
+        int rc = poll(pfd, (nfds_t)np, (int)(left < 200 ? left : 200));
+        for (int i = 0; rc > 0 && i < np; i++) {
+            if (!pfd[i].revents || !owner[i])
+                continue;
+            if (pfd[i].fd == owner[i]->out_fd)
+                relay_output(owner[i], 0);
+            else
+                drain_heartbeats(owner[i]);
+        }
+        reap(s);
+        check_children(s);
+    }
+    return sis_signal_stop_requested();
+}
+
+void up_sup_stop_all(up_sup_t *s)
+{
+    s->stopping = 1;
+    for (int i = s->n - 1; i >= 0; i--) {
+        up_child_t *c = &s->children[i];
+        if (c->state != UP_RUNNING) {
+            c->state = UP_STOPPED;
+            continue;
+        }
+        sis_log_info("up", "stopping %s (pid %d)", c->spec.name, (int)c->pid);
+        kill(c->pid, SIGTERM);
+        int64_t deadline = sis_mono_ms() + c->spec.stop_timeout_ms;
+        int killed = 0;
+        while (c->pid) {
+            int status;
+            pid_t r = waitpid(c->pid, &status, WNOHANG);
+            if (r == c->pid) {
+                relay_output(c, 1);
+                char how[96];
+                describe_status(status, how, sizeof how);
+                sis_log_info("up", "%s %s", c->spec.name, how);
+                c->pid = 0;
+                c->state = UP_STOPPED;
+                break;
+            }
+            relay_output(c, 0);
+            if (!killed && sis_mono_ms() >= deadline) {
+                sis_log_warn("up", "%s did not stop within %.1fs; killing it", c->spec.name,
+                             (double)c->spec.stop_timeout_ms / 1000.0);
+                kill(c->pid, SIGKILL);
+                killed = 1;
+            }
+            usleep(20000);
+        }
+    }
+}
+
+pid_t up_sup_pid(const up_sup_t *s, int idx)
+{
+    return s->children[idx].pid;
+}
+
+int up_sup_restarts(const up_sup_t *s, int idx)
+{
+    return s->children[idx].restarts;
+}
+
+int up_sup_count(const up_sup_t *s)
+{
+    return s->n;
+}
