@@ -1,10 +1,12 @@
 /*
  * kc_reader.c - see kc_reader.h.
  *
- * A plain librdkafka consumer with no group.id: partitions are assigned explicitly with
- * their start offsets, nothing is committed, and partition-EOF events tell when a
+ * A plain librdkafka consumer that never joins a group: partitions are assigned explicitly
+ * with their start offsets, nothing is committed, and partition-EOF events tell when a
  * partition has been read to its end (needed when the last offsets before `to` were
- * removed by compaction, so no message carries offset to-1).
+ * removed by compaction, so no message carries offset to-1). librdkafka 2.0 refuses
+ * rd_kafka_assign() without a group.id, so one is set; with assign() and auto-commit off
+ * it is never joined and nothing is stored under it.
  */
 #include "kc_reader.h"
 
@@ -30,6 +32,7 @@ kc_reader_t *kc_reader_new(kc_opts_t *opts, const char *tag, char *errbuf, size_
     kc_handle_state_init(&r->st, tag ? tag : "reader", r);
     r->timeout_ms = opts->connect_timeout_ms;
     static const char *const defaults[] = {
+        "group.id", "sismo-reader",
         "enable.auto.commit", "false",
         "enable.auto.offset.store", "false",
         "enable.partition.eof", "true",

@@ -302,8 +302,8 @@ int cmd_ingest(int argc, char **argv)
         {"state-dir", 's', SIS_OPT_STR, &state_dir, "DIR",
          "de-duplication state directory (default " INGEST_DEFAULT_STATE_DIR ")", NULL, 0},
         {"state-retention", 0, SIS_OPT_DURATION, &retention_ms, "DURATION",
-         "forget events older than this, in event time, behind the newest one (default 45d; "
-         "must exceed the longest feed window, 30 days)",
+         "forget an event no feed has listed for this long (default 45d; keep it above the "
+         "longest feed window, 30 days; 0 = never)",
          NULL, 0},
         SIS_OPT_END,
     };

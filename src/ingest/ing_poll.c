@@ -75,7 +75,7 @@ static int read_file(const char *path, sis_buf_t *b, char *errbuf, size_t errlen
 int ing_poll_save(ing_poll_t *p, char *errbuf, size_t errlen)
 {
     if (p->conf.retention_ms > 0) {
-        size_t n = ing_state_expire(p->state, p->conf.retention_ms);
+        size_t n = ing_state_expire(p->state, p->conf.retention_ms, sis_wall_ms());
         if (n)
             sis_log_debug("ingest", "state: %zu entries older than the retention dropped", n);
     }

@@ -21,7 +21,7 @@ typedef struct ing_poll ing_poll_t;
 typedef struct ing_poll_conf {
     ing_fetch_conf_t fetch;   /* HTTP timeouts */
     const char *state_path;   /* where the state is saved after each poll */
-    int64_t retention_ms;     /* ing_state_expire horizon; 0 = keep everything */
+    int64_t retention_ms;     /* forget ids no feed mentioned for this long; 0 = never */
 } ing_poll_conf_t;
 
 /* state and sink are borrowed; conf strings too. */

@@ -27,7 +27,7 @@
 typedef struct ing_pending {
     char *key;
     int is_value;
-    int64_t updated_ms, time_ms; /* for a value */
+    int64_t updated_ms; /* for a value */
     char **ids;
     int n_ids;
 } ing_pending_t;
@@ -105,7 +105,6 @@ static void send_one(ing_publish_t *p, const char *key, const quake_t *q)
     size_t len = 0;
     if (q) {
         m->updated_ms = q->updated_ms;
-        m->time_ms = q->time_ms;
         m->ids = sis_xcalloc((size_t)q->n_ids + 1, sizeof *m->ids);
         for (int i = 0; i < q->n_ids; i++)
             m->ids[m->n_ids++] = sis_xstrdup(q->ids[i]);
@@ -149,8 +148,8 @@ void ing_publish_delivered(ing_publish_t *p, void *tag, int32_t partition, int64
         note_failure(p, "delivery failed for", m->key, err);
     } else {
         if (m->is_value)
-            ing_state_apply_value(p->state, m->key, m->updated_ms, m->time_ms,
-                                  (const char *const *)m->ids, m->n_ids, partition, offset);
+            ing_state_apply_value(p->state, m->key, m->updated_ms, (const char *const *)m->ids,
+                                  m->n_ids, partition, offset);
         else
             ing_state_apply_tombstone(p->state, m->key, partition, offset);
         if (p->counts)
@@ -247,6 +246,9 @@ static void clean_feed(const ing_feed_t *feed, char *drop)
 static void decide(ing_publish_t *p, const quake_t *q, ing_counts_t *c)
 {
     ing_state_t *s = p->state;
+    for (int i = 0; i < q->n_ids; i++) /* still in a feed: not to be forgotten */
+        ing_state_touch(s, q->ids[i]);
+    ing_state_touch(s, q->id);
     ing_entry_t *ex = ing_state_get(s, q->id);
     int known = ex && view_updated(ex) != ING_NONE;
     int live = known && view_live(ex);

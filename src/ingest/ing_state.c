@@ -11,10 +11,12 @@
  *   cluster <id>|-                             cluster id from Metadata, "-" if none
  *   offsets <n> <o_0> ... <o_n-1>              checkpoint per partition: next offset whose
  *                                              message is not reflected in the entries
- *   e <id> <time> <updated>|- <live> <alias>|-  one per entry: origin time (ms), updated (ms)
- *                                              of the newest acknowledged value under key
- *                                              <id> or "-" if none, live 1 (value) or 0
- *                                              (tombstone/none), key whose ids list <id>
+ *   e <id> <seen> <updated>|- <live> <alias>|-  one per entry: when a feed last mentioned
+ *                                              <id> (wall-clock ms, the expiry clock),
+ *                                              `actualizado` (ms) of the newest acknowledged
+ *                                              value under key <id> or "-" if none, live 1
+ *                                              (value) or 0 (tombstone/none), key whose ids
+ *                                              list <id> or "-"
  *   end <count>                                number of "e" lines; a file without it is
  *                                              truncated and rejected
  *
@@ -23,8 +25,8 @@
  *   topic sismos
  *   cluster mockCluster1f2e
  *   offsets 3 41 37 29
- *   e us6000rsyv 1765054811775 1765062421040 1 -
- *   e ak2025xzwyio 1765054811775 1765058070757 0 us6000rsyv
+ *   e us6000rsyv 1765062480113 1765062421040 1 -
+ *   e ak2025xzwyio 1765062480113 1765058070757 0 us6000rsyv
  *   end 2
  *
  * Crash safety: the file is replaced atomically (write path.tmp, fsync, rename, fsync the
@@ -39,6 +41,7 @@
 #include "sis_alloc.h"
 #include "sis_err.h"
 #include "sis_str.h"
+#include "sis_time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +54,9 @@
 
 #define ING_STATE_MAGIC "sismo-ingest-state 1"
 #define ING_STATE_MAX_PARTITIONS 100000
+/* A touch marks the state dirty only when it moves seen_ms by more than this, so that a
+ * feed re-read unchanged does not rewrite the file every poll. */
+#define ING_SEEN_RESOLUTION_MS 3600000
 
 struct ing_state {
     ing_entry_t **slots; /* open addressing, linear probing; NULL = empty */
@@ -60,7 +66,6 @@ struct ing_state {
     int n_parts;
     char *topic;
     char *cluster;
-    int64_t max_time_ms; /* newest event time applied: the expiry clock */
     int dirty;
 };
 
@@ -79,7 +84,6 @@ ing_state_t *ing_state_new(const char *topic, const char *cluster)
     s->slots = sis_xcalloc(s->cap, sizeof *s->slots);
     s->topic = sis_xstrdup(topic);
     s->cluster = sis_xstrdup(cluster ? cluster : "");
-    s->max_time_ms = INT64_MIN;
     return s;
 }
 
@@ -171,7 +175,7 @@ ing_entry_t *ing_state_put(ing_state_t *s, const char *id)
     ing_entry_t *e = SIS_NEW(ing_entry_t);
     e->id = sis_xstrdup(id);
     e->updated_ms = ING_NONE;
-    e->time_ms = s->max_time_ms == INT64_MIN ? 0 : s->max_time_ms;
+    e->seen_ms = sis_wall_ms();
     e->pend_updated = ING_NONE;
     s->slots[i] = e;
     s->n++;
@@ -220,19 +224,32 @@ void ing_state_mark(ing_state_t *s, int partition, int64_t offset)
     }
 }
 
-void ing_state_apply_value(ing_state_t *s, const char *key, int64_t updated_ms, int64_t time_ms,
+static void touch(ing_state_t *s, ing_entry_t *e)
+{
+    int64_t now = sis_wall_ms();
+    if (now - e->seen_ms > ING_SEEN_RESOLUTION_MS)
+        s->dirty = 1;
+    e->seen_ms = now;
+}
+
+void ing_state_touch(ing_state_t *s, const char *id)
+{
+    ing_entry_t *e = ing_state_get(s, id);
+    if (e)
+        touch(s, e);
+}
+
+void ing_state_apply_value(ing_state_t *s, const char *key, int64_t updated_ms,
                            const char *const *ids, int n_ids, int partition, int64_t offset)
 {
     ing_state_mark(s, partition, offset);
     if (!ing_id_valid(key, strlen(key)))
         return;
-    if (time_ms > s->max_time_ms)
-        s->max_time_ms = time_ms;
     ing_entry_t *e = ing_state_put(s, key);
     if (e->updated_ms == ING_NONE || updated_ms > e->updated_ms)
         e->updated_ms = updated_ms;
     e->live = 1;
-    e->time_ms = time_ms;
+    touch(s, e);
     for (int i = 0; i < n_ids; i++) {
         if (!strcmp(ids[i], key) || !ing_id_valid(ids[i], strlen(ids[i])))
             continue;
@@ -241,8 +258,7 @@ void ing_state_apply_value(ing_state_t *s, const char *key, int64_t updated_ms, 
             free(a->alias_of);
             a->alias_of = sis_xstrdup(key);
         }
-        if (time_ms > a->time_ms)
-            a->time_ms = time_ms;
+        touch(s, a);
     }
     s->dirty = 1;
 }
@@ -254,6 +270,7 @@ void ing_state_apply_tombstone(ing_state_t *s, const char *key, int partition, i
         return;
     ing_entry_t *e = ing_state_put(s, key);
     e->live = 0;
+    touch(s, e);
     s->dirty = 1;
 }
 
@@ -275,22 +292,22 @@ int ing_state_fold(ing_state_t *s, const void *key, size_t key_len, const void *
     quake_init(&q);
     int rc = quake_decode(&q, value, value_len, errbuf, errlen);
     if (rc == SIS_OK)
-        ing_state_apply_value(s, k, q.updated_ms, q.time_ms, q.ids, q.n_ids, partition, offset);
+        ing_state_apply_value(s, k, q.updated_ms, q.ids, q.n_ids, partition, offset);
     else
         ing_state_mark(s, partition, offset);
     quake_release(&q);
     return rc;
 }
 
-size_t ing_state_expire(ing_state_t *s, int64_t retention_ms)
+size_t ing_state_expire(ing_state_t *s, int64_t retention_ms, int64_t now_ms)
 {
-    if (s->max_time_ms == INT64_MIN || retention_ms <= 0)
+    if (retention_ms <= 0)
         return 0;
-    int64_t horizon = s->max_time_ms - retention_ms;
+    int64_t horizon = now_ms - retention_ms;
     size_t dropped = 0;
     for (size_t i = 0; i < s->cap; i++) {
         ing_entry_t *e = s->slots[i];
-        if (e && !e->inflight && e->time_ms < horizon) {
+        if (e && !e->inflight && e->seen_ms < horizon) {
             entry_free(e);
             s->slots[i] = NULL;
             dropped++;
@@ -325,7 +342,7 @@ static int write_all(FILE *f, ing_state_t *s)
         ing_entry_t *e = s->slots[i];
         if (!e)
             continue;
-        fprintf(f, "e %s %lld ", e->id, (long long)e->time_ms);
+        fprintf(f, "e %s %lld ", e->id, (long long)e->seen_ms);
         if (e->updated_ms == ING_NONE)
             fputc('-', f);
         else
@@ -423,7 +440,7 @@ static const char *parse_entry(ing_state_t *s, char *line)
     char *fld[7];
     int64_t t, u = ING_NONE, live;
     if (split(line, fld, 6) != 6 || strcmp(fld[0], "e"))
-        return "expected 'e <id> <time> <updated> <live> <alias>'";
+        return "expected 'e <id> <seen> <updated> <live> <alias>'";
     if (!ing_id_valid(fld[1], strlen(fld[1])) || parse_i64(fld[2], &t) ||
         (strcmp(fld[3], "-") && parse_i64(fld[3], &u)) || parse_i64(fld[4], &live) ||
         (live != 0 && live != 1) || (strcmp(fld[5], "-") && !ing_id_valid(fld[5], strlen(fld[5]))))
@@ -431,13 +448,11 @@ static const char *parse_entry(ing_state_t *s, char *line)
     if (ing_state_get(s, fld[1]))
         return "duplicate entry";
     ing_entry_t *e = ing_state_put(s, fld[1]);
-    e->time_ms = t;
+    e->seen_ms = t;
     e->updated_ms = u;
     e->live = (int)live;
     if (strcmp(fld[5], "-"))
         e->alias_of = sis_xstrdup(fld[5]);
-    if (u != ING_NONE && t > s->max_time_ms)
-        s->max_time_ms = t;
     return NULL;
 }
 

@@ -1,7 +1,7 @@
 /*
  * ing_state.h - the ingester's durable de-duplication state.
  *
- * What it is: for every event id ever published to the topic (within the retention, see
+ * What it is: for every event id published to the topic (and not forgotten, see
  * ing_state_expire), the `actualizado` of the last value acknowledged under that key and
  * whether that key currently holds a value or a tombstone; for every id that another event
  * lists in its `ids`, which key listed it (the alias mapping); and, per partition, the
@@ -29,7 +29,8 @@
 
 typedef struct ing_entry {
     char *id;           /* the key; owned */
-    int64_t time_ms;    /* origin time of the event (expiry clock) */
+    int64_t seen_ms;    /* wall-clock ms when a feed, a delivery report or the topic last
+                           mentioned this id (the expiry clock) */
     int64_t updated_ms; /* acked: `actualizado` of the newest value under this key, or
                            ING_NONE if no value was ever published under it */
     int live;           /* acked: 1 if the last record under this key is a value, 0 if a
@@ -81,13 +82,13 @@ void ing_state_set_offset(ing_state_t *s, int partition, int64_t next);
 
 /*
  * Applies one acknowledged or read-back record under key:
- *  - a value (updated/time of the event, ids it lists): updated_ms = max(updated_ms,
- *    updated), live = 1, time_ms = time, and every other valid id in ids gets alias_of = key;
+ *  - a value (`actualizado` of the event, ids it lists): updated_ms = max(updated_ms,
+ *    updated), live = 1, and every other valid id in ids gets alias_of = key;
  *  - a tombstone: live = 0 (updated_ms kept, so an older copy is never republished).
  * partition/offset < 0 means "no position" (unit tests); else the checkpoint is raised.
  * Keys that are not valid ids (ing_id_valid) are ignored: they cannot be ours.
  */
-void ing_state_apply_value(ing_state_t *s, const char *key, int64_t updated_ms, int64_t time_ms,
+void ing_state_apply_value(ing_state_t *s, const char *key, int64_t updated_ms,
                            const char *const *ids, int n_ids, int partition, int64_t offset);
 void ing_state_apply_tombstone(ing_state_t *s, const char *key, int partition, int64_t offset);
 
@@ -99,10 +100,16 @@ void ing_state_apply_tombstone(ing_state_t *s, const char *key, int partition, i
 int ing_state_fold(ing_state_t *s, const void *key, size_t key_len, const void *value,
                    size_t value_len, int partition, int64_t offset, char *errbuf, size_t errlen);
 
-/* Drops entries whose event time is older than the newest event time in the state minus
- * retention_ms (event time, not wall time, so replays of old feeds behave the same).
- * Entries with messages in flight are kept. Returns how many were dropped. */
-size_t ing_state_expire(ing_state_t *s, int64_t retention_ms);
+/* Marks id (if known) as mentioned by a feed now. Entries are created and touched by the
+ * apply functions too. */
+void ing_state_touch(ing_state_t *s, const char *id);
+
+/* Drops entries no feed, report or read-back has mentioned for retention_ms before now_ms
+ * (wall clock). An event is forgotten only long after it left every feed (the longest
+ * feed covers 30 days), so forgetting never republishes something a feed still lists;
+ * only a replay of files older than the retention would. Entries with messages in flight
+ * are kept. Returns how many were dropped. */
+size_t ing_state_expire(ing_state_t *s, int64_t retention_ms, int64_t now_ms);
 
 /* Calls fn for every entry (unspecified order). */
 void ing_state_each(ing_state_t *s, void (*fn)(void *opaque, ing_entry_t *e), void *opaque);
