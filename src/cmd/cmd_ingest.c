@@ -13,10 +13,16 @@
  * Delivery reports are served on this thread (kc_producer_poll/flush) and update the
  * state; the state file is rewritten after each poll that changed it.
  *
+ * A poll whose deliveries failed is followed by a read-back of the topic from the
+ * checkpoints that poll started from (ing_poll.h): a failed report does not prove the
+ * broker did not store the message.
+ *
  * Test-only fault injection: SISMO_INGEST_CRASH=send:N kills the process with SIGKILL
  * after the Nth message was enqueued and given a second to reach the broker, without
  * serving its delivery report; SISMO_INGEST_CRASH=ack:N kills it right after the Nth
- * delivery report was applied in memory, before the state is saved.
+ * delivery report was applied in memory, before the state is saved;
+ * SISMO_INGEST_FAULT=lose-report:N turns the Nth successful delivery report into a failure
+ * (the message is stored, the ingester believes it was not).
  */
 #include "ing_poll.h"
 #include "ing_state.h"
@@ -46,7 +52,8 @@ typedef struct ingest {
     const char *topic;
     long crash_send; /* SISMO_INGEST_CRASH=send:N, 0 = off */
     long crash_ack;  /* SISMO_INGEST_CRASH=ack:N */
-    long sent, acked;
+    long lose_report; /* SISMO_INGEST_FAULT=lose-report:N */
+    long sent, acked, reports;
 } ingest_t;
 
 /* ---- the sink: ing_publish -> kc_producer --------------------------------------------- */
@@ -82,8 +89,11 @@ static int sink_drain(void *opaque)
 static void on_delivery(void *opaque, const kc_dr_t *dr)
 {
     ingest_t *in = opaque;
+    const char *err = dr->err ? dr->errstr : NULL;
+    if (!dr->err && in->lose_report && ++in->reports == in->lose_report)
+        err = "delivery report lost (SISMO_INGEST_FAULT)"; /* stored, but we cannot know */
     ing_publish_delivered(ing_poll_publisher(in->poll), dr->msg_opaque, dr->partition,
-                          dr->offset, dr->err ? dr->errstr : NULL);
+                          dr->offset, err);
     if (!dr->err && in->crash_ack && ++in->acked == in->crash_ack) {
         sis_log_warn("ingest", "SISMO_INGEST_CRASH: SIGKILL after delivery report %ld",
                      in->acked);
@@ -113,6 +123,63 @@ static int fold_one(void *opaque, const kc_msg_t *m)
 }
 
 /*
+ * Reads topic from the state's checkpoints (raised to each partition's first offset) to
+ * its current end and folds it into s; the checkpoints then point at that end. If a
+ * partition ends before the state's checkpoint, the topic was recreated: the state is
+ * cleared and rebuilt from the topic's start. `why` goes into the log line.
+ */
+static int read_back(kc_reader_t *r, kc_opts_t *kopts, const char *topic, ing_state_t *s,
+                     const char *why, char *errbuf, size_t errlen)
+{
+    int64_t t0 = sis_mono_ms();
+    int n = 0, rc = SIS_ERR;
+    if (kc_reader_partitions(r, topic, &n, errbuf, errlen) != SIS_OK)
+        return SIS_ERR;
+    if (n <= 0)
+        return sis_seterr(errbuf, errlen, "topic '%s' has no partitions", topic);
+    int64_t *lo = sis_xcalloc((size_t)n, sizeof *lo), *hi = sis_xcalloc((size_t)n, sizeof *hi),
+            *from = sis_xcalloc((size_t)n, sizeof *from);
+    for (int i = 0; i < n; i++)
+        if (kc_reader_watermarks(r, topic, i, &lo[i], &hi[i], errbuf, errlen) != SIS_OK)
+            goto out;
+    for (int i = 0; i < ing_state_partitions(s) && i < n; i++) {
+        if (ing_state_offset(s, i) > hi[i]) {
+            sis_log_warn("ingest",
+                         "topic '%s' partition %d ends at offset %lld but the state has read up "
+                         "to %lld: the topic was recreated; rebuilding the state from it",
+                         topic, i, (long long)hi[i], (long long)ing_state_offset(s, i));
+            ing_state_clear(s);
+            break;
+        }
+    }
+    long long tail = 0;
+    for (int i = 0; i < n; i++) {
+        from[i] = ing_state_offset(s, i) > lo[i] ? ing_state_offset(s, i) : lo[i];
+        tail += hi[i] - from[i];
+    }
+    fold_ctx_t fc = {s, 0, 0};
+    int64_t read_timeout = kopts->connect_timeout_ms > 10000 ? kopts->connect_timeout_ms : 10000;
+    if (kc_reader_read(r, topic, n, from, hi, read_timeout, fold_one, &fc, errbuf, errlen) !=
+        SIS_OK)
+        goto out;
+    for (int i = 0; i < n; i++)
+        ing_state_set_offset(s, i, hi[i]);
+    size_t entries, live, aliases;
+    ing_state_counts(s, &entries, &live, &aliases);
+    sis_log_info("ingest",
+                 "state: %s; read back %ld messages (up to %lld expected) from '%s' in %lld ms "
+                 "(%ld not sismos records); %zu ids, %zu events holding a value, %zu aliases",
+                 why, fc.messages, tail, topic, (long long)(sis_mono_ms() - t0), fc.invalid,
+                 entries, live, aliases);
+    rc = SIS_OK;
+out:
+    free(lo);
+    free(hi);
+    free(from);
+    return rc;
+}
+
+/*
  * Creates the topic if Metadata does not show it (asking Metadata first saves a
  * CreateTopics round trip, which brokers without it - librdkafka's mock - answer only by
  * timing out), loads the state (or starts afresh) and folds the topic's tail into it.
@@ -120,32 +187,18 @@ static int fold_one(void *opaque, const kc_msg_t *m)
 static ing_state_t *recover_state(kc_opts_t *kopts, kc_producer_t *producer, const char *topic,
                                   int partitions, const char *path, char *errbuf, size_t errlen)
 {
-    int64_t t0 = sis_mono_ms();
     kc_reader_t *r = kc_reader_new(kopts, "ingest-reader", errbuf, errlen);
     if (!r)
         return NULL;
     ing_state_t *s = NULL;
-    int64_t *lo = NULL, *hi = NULL, *from = NULL;
     char cluster[256];
     kc_reader_cluster_id(r, cluster, sizeof cluster);
     int n = 0;
     if (kc_reader_partitions(r, topic, &n, errbuf, errlen) != SIS_OK)
         goto fail;
-    if (n <= 0) {
-        if (kc_producer_ensure_topic(producer, topic, partitions, errbuf, errlen) != SIS_OK ||
-            kc_reader_partitions(r, topic, &n, errbuf, errlen) != SIS_OK)
-            goto fail;
-    }
-    if (n <= 0) {
-        sis_seterr(errbuf, errlen, "topic '%s' has no partitions", topic);
+    if (n <= 0 &&
+        kc_producer_ensure_topic(producer, topic, partitions, errbuf, errlen) != SIS_OK)
         goto fail;
-    }
-    lo = sis_xcalloc((size_t)n, sizeof *lo);
-    hi = sis_xcalloc((size_t)n, sizeof *hi);
-    from = sis_xcalloc((size_t)n, sizeof *from);
-    for (int i = 0; i < n; i++)
-        if (kc_reader_watermarks(r, topic, i, &lo[i], &hi[i], errbuf, errlen) != SIS_OK)
-            goto fail;
 
     char e[SIS_ERRLEN];
     int rc = ing_state_load(path, &s, e, sizeof e);
@@ -168,50 +221,29 @@ static ing_state_t *recover_state(kc_opts_t *kopts, kc_producer_t *producer, con
         ing_state_destroy(s);
         s = NULL;
     }
-    for (int i = 0; s && i < ing_state_partitions(s) && i < n; i++) {
-        if (ing_state_offset(s, i) > hi[i]) {
-            sis_log_warn("ingest",
-                         "topic '%s' partition %d ends at offset %lld but the state has read up "
-                         "to %lld: the topic was recreated; rebuilding the state from it",
-                         topic, i, (long long)hi[i], (long long)ing_state_offset(s, i));
-            ing_state_destroy(s);
-            s = NULL;
-        }
-    }
-    int fresh = !s;
+    const char *why = s ? path : "new";
     if (!s)
         s = ing_state_new(topic, cluster);
-    long long tail = 0;
-    for (int i = 0; i < n; i++) {
-        from[i] = ing_state_offset(s, i) > lo[i] ? ing_state_offset(s, i) : lo[i];
-        tail += hi[i] - from[i];
-    }
-    fold_ctx_t fc = {s, 0, 0};
-    int64_t read_timeout = kopts->connect_timeout_ms > 10000 ? kopts->connect_timeout_ms : 10000;
-    if (kc_reader_read(r, topic, n, from, hi, read_timeout, fold_one, &fc, errbuf, errlen) !=
-        SIS_OK)
+    if (read_back(r, kopts, topic, s, why, errbuf, errlen) != SIS_OK)
         goto fail;
-    for (int i = 0; i < n; i++)
-        ing_state_set_offset(s, i, hi[i]);
-    size_t entries, live, aliases;
-    ing_state_counts(s, &entries, &live, &aliases);
-    sis_log_info("ingest",
-                 "state: %s; read back %ld messages (up to %lld expected) from '%s' in %lld ms "
-                 "(%ld not sismos records); %zu ids, %zu events holding a value, %zu aliases",
-                 fresh ? "new" : path, fc.messages, tail, topic,
-                 (long long)(sis_mono_ms() - t0), fc.invalid, entries, live, aliases);
-    free(lo);
-    free(hi);
-    free(from);
     kc_reader_destroy(r);
     return s;
 fail:
-    free(lo);
-    free(hi);
-    free(from);
     ing_state_destroy(s);
     kc_reader_destroy(r);
     return NULL;
+}
+
+/* After a poll whose deliveries failed: fold what the broker stored anyway. */
+static int read_back_after_failure(kc_opts_t *kopts, const char *topic, ing_state_t *s,
+                                   char *errbuf, size_t errlen)
+{
+    kc_reader_t *r = kc_reader_new(kopts, "ingest-reader", errbuf, errlen);
+    if (!r)
+        return SIS_ERR;
+    int rc = read_back(r, kopts, topic, s, "after failed deliveries", errbuf, errlen);
+    kc_reader_destroy(r);
+    return rc;
 }
 
 /* ---- options --------------------------------------------------------------------------- */
@@ -360,6 +392,7 @@ int cmd_ingest(int argc, char **argv)
     in.topic = topic;
     in.crash_send = crash_at(getenv("SISMO_INGEST_CRASH"), "send");
     in.crash_ack = crash_at(getenv("SISMO_INGEST_CRASH"), "ack");
+    in.lose_report = crash_at(getenv("SISMO_INGEST_FAULT"), "lose-report");
     kc_producer_conf_t pc = {.dr_cb = on_delivery,
                              .opaque = &in,
                              .idempotent = 1,
@@ -391,12 +424,26 @@ int cmd_ingest(int argc, char **argv)
                  files.n ? "files, first " : "", files.n ? files.items[0] : url,
                  (double)interval_ms / 1000.0, once ? " (once)" : "");
 
-    int failures = 0, any_failed = 0;
+    int failures = 0, any_failed = 0, need_read_back = 0;
     size_t next_file = 0;
     while (!sis_signal_stop_requested()) {
         const char *src = files.n ? files.items[next_file] : url;
         ing_counts_t c;
-        rc = ing_poll_run(in.poll, src, files.n > 0, &c, err, sizeof err);
+        if (need_read_back && read_back_after_failure(&kopts, topic, state, err, sizeof err) ==
+                                  SIS_OK) {
+            need_read_back = 0;
+            if (ing_poll_save(in.poll, err, sizeof err) != SIS_OK)
+                sis_log_error("ingest", "cannot save the state: %s", err);
+        }
+        if (need_read_back) {
+            rc = SIS_AGAIN; /* cannot publish safely before the read-back: retry later */
+            char tmp[SIS_ERRLEN];
+            snprintf(tmp, sizeof tmp, "reading the topic back: %.200s", err);
+            sis_strlcpy(err, tmp, sizeof err);
+        } else {
+            rc = ing_poll_run(in.poll, src, files.n > 0, &c, err, sizeof err);
+        }
+        need_read_back |= rc == SIS_AGAIN;
         if (kc_producer_fatal(in.producer, err, sizeof err)) {
             sis_log_error("ingest", "the producer hit a fatal error (%s): exiting so that a "
                                     "restart recovers from the topic",

@@ -125,9 +125,19 @@ int ing_poll_run(ing_poll_t *p, const char *source, int is_file, ing_counts_t *c
     if (ing_geojson_parse(p->body.data ? p->body.data : "", p->body.len, &p->feed, errbuf,
                           errlen) != SIS_OK)
         return SIS_ERR;
+    /* Every message of this poll lands at or above these offsets. */
+    int n_parts = ing_state_partitions(p->state);
+    int64_t *start = sis_xcalloc((size_t)n_parts + 1, sizeof *start);
+    for (int i = 0; i < n_parts; i++)
+        start[i] = ing_state_offset(p->state, i);
     char perr[SIS_ERRLEN];
     int rc = ing_publish_feed(p->pub, &p->feed, c, perr, sizeof perr);
     ing_feed_release(&p->feed);
+    if (rc != SIS_OK) /* see ing_poll.h: SIS_AGAIN */
+        for (int i = 0; i < ing_state_partitions(p->state); i++)
+            if (ing_state_offset(p->state, i) > (i < n_parts ? start[i] : 0))
+                ing_state_set_offset(p->state, i, i < n_parts ? start[i] : 0);
+    free(start);
     char serr[SIS_ERRLEN];
     if (ing_poll_save(p, serr, sizeof serr) != SIS_OK)
         sis_log_error("ingest", "cannot save the state: %s (will retry after the next poll)",

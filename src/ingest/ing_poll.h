@@ -34,8 +34,12 @@ ing_publish_t *ing_poll_publisher(ing_poll_t *p);
 /*
  * Polls source once: an http(s)/file URL, or (is_file) a path read directly. Returns
  *   SIS_OK     the feed was processed (or was not modified) and every message acknowledged;
- *   SIS_AGAIN  the feed was processed but some messages were not acknowledged (they will be
- *              decided again next time; the feed will be re-fetched in full);
+ *   SIS_AGAIN  the feed was processed but some messages were not acknowledged. They will be
+ *              decided again next time (the feed is re-fetched in full), but a failed
+ *              report does not prove the broker did not store the message, so the state's
+ *              checkpoints are moved back to where they were when this poll started: the
+ *              caller must read the topic back from them (as at start-up) before the next
+ *              poll, and so will a restart;
  *   SIS_ERR    nothing was processed: fetch, read or parse error (errbuf says which).
  * Counters of this poll are returned in *c. A state that cannot be saved is logged as an
  * error and does not fail the poll (the checkpoint on disk only gets older, which costs

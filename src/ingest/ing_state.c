@@ -321,6 +321,19 @@ size_t ing_state_expire(ing_state_t *s, int64_t retention_ms, int64_t now_ms)
     return dropped;
 }
 
+void ing_state_clear(ing_state_t *s)
+{
+    for (size_t i = 0; i < s->cap; i++) {
+        if (s->slots[i])
+            entry_free(s->slots[i]);
+        s->slots[i] = NULL;
+    }
+    s->n = 0;
+    for (int i = 0; i < s->n_parts; i++)
+        s->offsets[i] = 0;
+    s->dirty = 1;
+}
+
 void ing_state_each(ing_state_t *s, void (*fn)(void *opaque, ing_entry_t *e), void *opaque)
 {
     for (size_t i = 0; i < s->cap; i++)

@@ -111,6 +111,10 @@ void ing_state_touch(ing_state_t *s, const char *id);
  * are kept. Returns how many were dropped. */
 size_t ing_state_expire(ing_state_t *s, int64_t retention_ms, int64_t now_ms);
 
+/* Forgets every entry and checkpoint (the topic was recreated: rebuild from its start).
+ * Entry pointers become invalid. */
+void ing_state_clear(ing_state_t *s);
+
 /* Calls fn for every entry (unspecified order). */
 void ing_state_each(ing_state_t *s, void (*fn)(void *opaque, ing_entry_t *e), void *opaque);
 

@@ -8,8 +8,9 @@
 #  - a second ingester on the same state directory refuses to start (exit 1, names the pid);
 #  - a damaged state file is moved aside, the state is rebuilt from the topic, nothing is
 #    republished;
-#  - a state written for another cluster is not trusted: against a new, empty broker the
-#    ingester rebuilds from that broker's topic and publishes everything there.
+#  - a state written for another cluster (or a topic that was recreated) is not trusted:
+#    against a new, empty broker the ingester rebuilds from that broker's topic and
+#    publishes everything there.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ingest.sh"
 topic=$(uniq sismos)
@@ -93,6 +94,9 @@ wait_until 10 test -s "$T_DIR/broker2.out"
 b2=$(head -1 "$T_DIR/broker2.out")
 "$SISMO" ingest -b "$b2" --topic "$topic" --state-dir "$state" --from-file "${S[0]}" 2> "$T_DIR/other.err" \
     || fail "run against another cluster failed"
+# librdkafka's mock derives cluster ids from an address, so two mocks may share one; then
+# the offsets give it away (the new topic ends before the state's checkpoints).
 grep -q "state file '$state/$topic.state' was written for cluster '.*', this is '.*': rebuilding it" "$T_DIR/other.err" \
+    || grep -q "topic '$topic' partition [0-9] ends at offset 0 but the state has read up to [1-9][0-9]*: the topic was recreated; rebuilding the state from it" "$T_DIR/other.err" \
     || fail "other-cluster message: $(grep -i state "$T_DIR/other.err")"
 BOOTSTRAP=$b2 check_topic "$topic" "${S[0]}"
