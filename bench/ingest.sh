@@ -32,8 +32,9 @@ for r in $(seq "$RUNS"); do
 done
 "$BUILD/tools/mockbroker" "${topics[@]}" > "$T/broker.out" 2> "$T/broker.err" &
 broker_pid=$!
-for _ in $(seq 100); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
 B=$(head -1 "$T/broker.out")
+[ -n "$B" ] || { echo "bench: the mock broker did not start within 60 s"; cat "$T/broker.err"; exit 1; }
 
 WEEK=$SHARED/data/usgs/all_week-2023-04-07T1723Z.geojson
 "$PY" "$ROOT/tests/tools/synthfeed.py" "$BIG" "$T/synth.geojson"

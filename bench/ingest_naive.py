@@ -7,6 +7,7 @@ usage: ingest_naive.py FILE BOOTSTRAP TOPIC
 
 For every feature: build the course's record (plus the extra fields sismo sends, so both
 sides move the same bytes), json.dumps it and produce it with key = id; flush at the end.
+Idempotent and with the topic's metadata loaded first, like sismo.
 No de-duplication, no revisions, no state: a second run republishes everything.
 Prints "<messages> messages" on stdout.
 """
@@ -24,6 +25,9 @@ def iso(ms):
 def main():
     path, bootstrap, topic = sys.argv[1:4]
     producer = Producer({"bootstrap.servers": bootstrap, "enable.idempotence": True, "linger.ms": 5})
+    # The same warm-up sismo does (kc_producer_topic_partitions): without it the first
+    # messages wait ~1 s for librdkafka's topic scan, which would measure that, not this.
+    producer.list_topics(topic, timeout=10)
     with open(path, encoding="utf-8") as f:
         data = json.load(f)
     n = 0

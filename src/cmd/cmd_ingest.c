@@ -194,10 +194,12 @@ static ing_state_t *recover_state(kc_opts_t *kopts, kc_producer_t *producer, con
     char cluster[256];
     kc_reader_cluster_id(r, cluster, sizeof cluster);
     int n = 0;
-    if (kc_reader_partitions(r, topic, &n, errbuf, errlen) != SIS_OK)
+    /* Through the producer: it now knows the topic before its first send. */
+    if (kc_producer_topic_partitions(producer, topic, &n, errbuf, errlen) != SIS_OK)
         goto fail;
     if (n <= 0 &&
-        kc_producer_ensure_topic(producer, topic, partitions, errbuf, errlen) != SIS_OK)
+        (kc_producer_ensure_topic(producer, topic, partitions, errbuf, errlen) != SIS_OK ||
+         kc_producer_topic_partitions(producer, topic, &n, errbuf, errlen) != SIS_OK))
         goto fail;
 
     char e[SIS_ERRLEN];
@@ -343,13 +345,15 @@ int cmd_ingest(int argc, char **argv)
     int ret = SIS_EXIT_OK, lock_fd = -1;
     ing_state_t *state = NULL;
     ingest_t in = {0};
-    int rc = sis_opt_parse(opts, argc - 1, argv + 1, NULL, err, sizeof err);
+    /* FILE... is --from-file FILE...: one list, so files keep their command-line order. */
+    int rc = sis_opt_parse(opts, argc - 1, argv + 1, &files, err, sizeof err);
     if (rc == SIS_OPT_HELP) {
-        sis_opt_usage(stdout, "sismo ingest [options]",
+        sis_opt_usage(stdout, "sismo ingest [options] [FILE...]",
                       "Poll the USGS earthquake feed and publish every new event, and every\n"
                       "revision of it, to a Kafka topic (key = event id), exactly once across\n"
                       "restarts. Re-issued events get a tombstone under their old id.\n"
-                      "One log line per poll on stderr. See docs/INGEST.md.",
+                      "FILE... ingests recorded feeds, like --from-file. One log line per poll\n"
+                      "on stderr. See docs/INGEST.md.",
                       opts);
         goto out;
     }

@@ -122,9 +122,11 @@ int ing_poll_run(ing_poll_t *p, const char *source, int is_file, ing_counts_t *c
         }
         snprintf(http, sizeof http, "%ld", code);
     }
+    int64_t t_fetched = sis_mono_ms();
     if (ing_geojson_parse(p->body.data ? p->body.data : "", p->body.len, &p->feed, errbuf,
                           errlen) != SIS_OK)
         return SIS_ERR;
+    int64_t t_parsed = sis_mono_ms();
     /* Every message of this poll lands at or above these offsets. */
     int n_parts = ing_state_partitions(p->state);
     int64_t *start = sis_xcalloc((size_t)n_parts + 1, sizeof *start);
@@ -138,12 +140,16 @@ int ing_poll_run(ing_poll_t *p, const char *source, int is_file, ing_counts_t *c
             if (ing_state_offset(p->state, i) > (i < n_parts ? start[i] : 0))
                 ing_state_set_offset(p->state, i, i < n_parts ? start[i] : 0);
     free(start);
+    int64_t t_published = sis_mono_ms();
     char serr[SIS_ERRLEN];
     if (ing_poll_save(p, serr, sizeof serr) != SIS_OK)
         sis_log_error("ingest", "cannot save the state: %s (will retry after the next poll)",
                       serr);
     if (rc == SIS_OK && p->fetch && !is_file)
         ing_fetch_accept(p->fetch);
+    sis_log_debug("ingest", "poll phases: fetch %lld ms, parse %lld ms, publish %lld ms, save %lld ms",
+                  (long long)(t_fetched - t0), (long long)(t_parsed - t_fetched),
+                  (long long)(t_published - t_parsed), (long long)(sis_mono_ms() - t_published));
     log_poll(source, http, wire, c, sis_mono_ms() - t0);
     if (rc != SIS_OK) {
         sis_seterr(errbuf, errlen, "%llu messages not delivered (first: %s)",

@@ -16,6 +16,7 @@
 #include "sis_err.h"
 #include "sis_log.h"
 #include "sis_str.h"
+#include "sis_time.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -296,6 +297,7 @@ static void decide(ing_publish_t *p, const quake_t *q, ing_counts_t *c)
 int ing_publish_feed(ing_publish_t *p, const ing_feed_t *feed, ing_counts_t *c, char *errbuf,
                      size_t errlen)
 {
+    int64_t t0 = sis_mono_ms();
     p->counts = c;
     p->first_error[0] = '\0';
     c->features += feed->n;
@@ -322,7 +324,10 @@ int ing_publish_feed(ing_publish_t *p, const ing_feed_t *feed, ing_counts_t *c, 
             decide(p, &feed->items[i].q, c);
     }
     free(drop);
+    int64_t t_sent = sis_mono_ms();
     int left = p->sink.drain(p->sink.opaque);
+    sis_log_debug("ingest", "publish: decide and send %lld ms, delivery reports %lld ms",
+                  (long long)(t_sent - t0), (long long)(sis_mono_ms() - t_sent));
     if (left > 0 && !p->first_error[0])
         snprintf(p->first_error, sizeof p->first_error,
                  "%d messages still waiting for a delivery report", left);

@@ -2,8 +2,8 @@
 # 0205: `sismo ingest` command line and state edge cases.
 # Must hold afterwards:
 #  - --help documents every option; bad combinations exit 2 with a reason;
-#  - --from-file F1 F2 F3 ingests the files in order (one poll line each, http=file) and
-#    exits 0; the topic equals the model's expectation; running it again publishes nothing;
+#  - --from-file F1 F2 --from-file F3 (positional files count as --from-file) ingests the
+#    files in order (one poll line each, http=file) and exits 0; the topic equals the model's expectation; running it again publishes nothing;
 #  - an unreadable file or an unreachable --url with --once: exit 1 with a clear error;
 #  - a second ingester on the same state directory refuses to start (exit 1, names the pid);
 #  - a damaged state file is moved aside, the state is rebuilt from the topic, nothing is
@@ -41,9 +41,11 @@ usage "expects a duration" --interval soon
 usage "unknown option" --frobnicate
 
 run=(-b "$BOOTSTRAP" --topic "$topic" --state-dir "$state")
-"$SISMO" ingest "${run[@]}" --interval 0 --from-file "${S[0]}" --from-file "${S[1]}" --from-file "${S[2]}" 2> "$T_DIR/files.err" \
+"$SISMO" ingest "${run[@]}" --interval 0 --from-file "${S[0]}" "${S[1]}" --from-file "${S[2]}" 2> "$T_DIR/files.err" \
     || fail "--from-file run failed"
 assert_eq "$(polls "$T_DIR/files.err" file)" 3 "poll lines for 3 files"
+assert_eq "$(grep 'poll source=' "$T_DIR/files.err" | sed 's/.*source=\([^ ]*\) .*/\1/' | xargs -n1 basename | tr '\n' ' ')" \
+    "series-1.geojson series-2.geojson series-3.geojson " "order of the polls"
 check_topic "$topic" "${S[@]}"
 n=$(topic_count "$topic")
 "$SISMO" ingest "${run[@]}" --from-file "${S[2]}" 2> "$T_DIR/again.err" || fail "second --from-file run failed"
