@@ -75,15 +75,17 @@ static int sink_send(void *opaque, const char *key, const void *value, size_t le
 static int sink_drain(void *opaque)
 {
     ingest_t *in = opaque;
-    /* message.timeout.ms bounds this: every message gets a report by then. */
-    while (kc_producer_outq_len(in->producer) > 0) {
+    ing_publish_t *pub = ing_poll_publisher(in->poll);
+    /* --delivery-timeout bounds this: every message gets a report by then. (The producer's
+     * out-queue also counts internal requests, so it is not what we wait for.) */
+    while (ing_publish_inflight(pub) > 0) {
         kc_producer_flush(in->producer, 500);
         char e[SIS_ERRLEN];
         if (kc_producer_fatal(in->producer, e, sizeof e))
             break;
     }
     kc_producer_poll(in->producer, 0);
-    return ing_publish_inflight(ing_poll_publisher(in->poll));
+    return ing_publish_inflight(pub);
 }
 
 static void on_delivery(void *opaque, const kc_dr_t *dr)
