@@ -92,6 +92,23 @@ int kc_producer_ensure_topic(kc_producer_t *p, const char *topic, int partitions
     return kc_ensure_topic_rk(p->rk, topic, partitions, p->timeout_ms, errbuf, errlen);
 }
 
+int kc_producer_topic_partitions(kc_producer_t *p, const char *topic, int *n, char *errbuf,
+                                 size_t errlen)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
+    rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, rkt, &md, (int)p->timeout_ms);
+    rd_kafka_topic_destroy(rkt);
+    if (err)
+        return sis_seterr(errbuf, errlen, "cannot read metadata of topic '%s': %s", topic,
+                          rd_kafka_err2str(err));
+    *n = 0;
+    if (md->topic_cnt == 1 && !md->topics[0].err)
+        *n = md->topics[0].partition_cnt;
+    rd_kafka_metadata_destroy(md);
+    return SIS_OK;
+}
+
 int kc_producer_send(kc_producer_t *p, const char *topic, int32_t partition, const void *key,
                      size_t key_len, const void *value, size_t value_len, int64_t timestamp_ms,
                      void *msg_opaque, char *errbuf, size_t errlen)

@@ -48,6 +48,12 @@ kc_producer_t *kc_producer_new(kc_opts_t *opts, const kc_producer_conf_t *pc, ch
 /* Creates a topic if missing (see kc_admin.c for the policy). */
 int kc_producer_ensure_topic(kc_producer_t *p, const char *topic, int partitions, char *errbuf,
                              size_t errlen);
+/* Asks the cluster for topic's metadata through this producer: *n = its partition count (0
+ * if it does not exist). Besides answering, this loads the topic into the producer's cache:
+ * messages produced before the producer knows a topic's partitions wait for librdkafka's
+ * periodic (1 s) topic scan, which made the first send after start-up ~1 s slow. */
+int kc_producer_topic_partitions(kc_producer_t *p, const char *topic, int *n, char *errbuf,
+                                 size_t errlen);
 /* Enqueues a message; value NULL = tombstone. partition -1 = partitioner (hash of key).
  * timestamp_ms 0 = now. Blocks (serving delivery reports) while the local queue is full.
  * Returns SIS_ERR with errbuf on immediate failure (unknown topic, fatal state...). */

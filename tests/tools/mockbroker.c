@@ -6,6 +6,8 @@
  * then serves until SIGINT/SIGTERM. Topics given with --topic are created up front, because
  * the mock cluster does not implement CreateTopics (auto-created topics get its default
  * partition count).
+ * SIGUSR1 takes every broker down (connections dropped, new ones refused) and SIGUSR2 brings
+ * them back, data intact: a Kafka outage for client tests.
  */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -17,6 +19,12 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
+static volatile sig_atomic_t want_down = -1; /* -1 nothing asked, 1 down, 0 up */
+
+static void on_outage(int sig)
+{
+    want_down = sig == SIGUSR1;
+}
 
 static void on_signal(int sig)
 {
@@ -63,10 +71,23 @@ int main(int argc, char **argv)
     }
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
+    signal(SIGUSR1, on_outage);
+    signal(SIGUSR2, on_outage);
     printf("%s\n", rd_kafka_mock_cluster_bootstraps(mc));
     fflush(stdout);
-    while (!stop)
+    while (!stop) {
         usleep(50000);
+        if (want_down >= 0) {
+            for (int b = 1; b <= brokers; b++) {
+                if (want_down)
+                    rd_kafka_mock_broker_set_down(mc, b);
+                else
+                    rd_kafka_mock_broker_set_up(mc, b);
+            }
+            fprintf(stderr, "mockbroker: brokers %s\n", want_down ? "down" : "up");
+            want_down = -1;
+        }
+    }
     /* No state outlives the process: skip the teardown, which can wait for connected
      * clients to go away. */
     _exit(0);
