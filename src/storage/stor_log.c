@@ -602,6 +602,9 @@ void stor_log_tick(stor_log_t *log, int64_t now_ms)
             sis_log_error("storage", "interval sync: %s (%" PRIu64 " similar errors not shown)",
                           err, suppressed);
     }
+    char ierr[SIS_ERRLEN];
+    if (stor_index_flush(&ACTIVE(log)->index, ierr, sizeof ierr) != SIS_OK)
+        sis_log_warn("storage", "%s (it will be rebuilt at the next open)", ierr);
     log_retention(log, now_ms);
 }
 

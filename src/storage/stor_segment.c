@@ -318,7 +318,8 @@ int stor_segment_append(stor_segment_t *s, uint8_t *batches, size_t len, int32_t
     s->size = pos;
     s->next_offset = next;
     s->max_timestamp = max_ts;
-    s->mtime_ms = sis_wall_ms();
+    if (max_ts < 0) /* only then does retention need the write time (a clock read saved) */
+        s->mtime_ms = sis_wall_ms();
     s->dirty = 1;
     return SIS_OK;
 }

@@ -30,7 +30,8 @@ typedef struct stor_segment {
     int64_t max_timestamp;  /* largest batch maxTimestamp, -1 if none */
     int64_t last_index_pos; /* position of the batch of the last index entry, -1 if none */
     int64_t index_interval; /* log bytes between index entries */
-    int64_t mtime_ms;       /* file modification time at open, or time of the last append */
+    int64_t mtime_ms;       /* file mtime at open, or time of the last append while the
+                             * segment has no timestamps (retention uses it then) */
     int fd;                 /* the .log, read-write */
     int dirty;              /* written since the last successful sync */
     char *path;             /* <dir>/<base>.log, owned */
