@@ -140,8 +140,11 @@ void stor_index_truncate(stor_index_t *ix, size_t n)
 {
     if (n < ix->n)
         ix->n = n;
-    if (ix->n_file > ix->n)
+    if (ix->n_file > ix->n) {
         ix->n_file = ix->n;
+        if (ix->fd < 0) /* the file holds entries that are gone: rewrite it at flush */
+            ix->broken = 1;
+    }
     if (ix->broken || ix->fd < 0)
         return;
     if (stor_io_truncate(ix->fd, (off_t)(ix->n_file * STOR_INDEX_ENTRY_SIZE)) < 0)
@@ -177,7 +180,7 @@ size_t stor_index_find_time(const stor_index_t *ix, int64_t ts)
 int stor_index_flush(stor_index_t *ix, char *errbuf, size_t errlen)
 {
     index_write_pending(ix);
-    if (!ix->broken && ix->fd >= 0)
+    if (!ix->broken && ix->n_file == ix->n)
         return SIS_OK;
     /* Rewrite whole: a temporary file renamed over the old one, so a crash leaves either. */
     size_t plen = strlen(ix->path) + 5;
@@ -212,6 +215,16 @@ int stor_index_flush(stor_index_t *ix, char *errbuf, size_t errlen)
     rc = SIS_OK;
 out:
     free(tmp);
+    return rc;
+}
+
+int stor_index_close_file(stor_index_t *ix, char *errbuf, size_t errlen)
+{
+    int rc = stor_index_flush(ix, errbuf, errlen);
+    if (rc == SIS_OK && ix->fd >= 0) {
+        close(ix->fd);
+        ix->fd = -1;
+    }
     return rc;
 }
 

@@ -22,7 +22,7 @@ typedef struct stor_index_entry {
 
 typedef struct stor_index {
     char *path;            /* <base>.index, owned */
-    int fd;                /* -1 when the file could not be opened (rewritten at flush) */
+    int fd;                /* -1 once closed (complete index) or if it could not be opened */
     stor_index_entry_t *e; /* entries, strictly increasing in rel_offset and position */
     size_t n, cap;
     size_t n_file; /* entries [0, n_file) are known to be in the file, in order */
@@ -58,6 +58,11 @@ size_t stor_index_find_time(const stor_index_t *ix, int64_t ts);
 /* Makes the file hold exactly the in-memory entries: writes pending ones, or rewrites the
  * file via a temporary file and rename if it is broken. Returns SIS_OK or SIS_ERR. */
 int stor_index_flush(stor_index_t *ix, char *errbuf, size_t errlen);
+
+/* For a complete index (a closed segment's): flushes, then closes the descriptor; the
+ * entries stay in memory for lookups. Any later add or truncate marks the file broken
+ * (rewritten whole at the next flush). */
+int stor_index_close_file(stor_index_t *ix, char *errbuf, size_t errlen);
 
 /* Closes the file and frees memory (does not flush). */
 void stor_index_release(stor_index_t *ix);

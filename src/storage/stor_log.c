@@ -65,6 +65,7 @@ struct stor_log {
     size_t nseg, cap;
     int32_t leader_epoch;        /* written into every appended batch */
     int64_t last_sync_mono;      /* sis_mono_ms() of the last interval sync */
+    int dir_dirty;               /* segment files created or deleted since the last dir sync */
     char failed[SIS_ERRLEN];     /* why the log is FAILED */
     sis_ratelimit_t sync_errors; /* rate limit for background sync failures */
 };
@@ -347,6 +348,11 @@ int stor_log_open(const char *dir, const stor_log_conf_t *conf, int scan_batches
             goto fail;
         }
     }
+    for (size_t i = 0; i + 1 < log->nseg; i++) {
+        char err[SIS_ERRLEN];
+        if (stor_index_close_file(&log->segs[i]->index, err, sizeof err) != SIS_OK)
+            sis_log_warn("storage", "%s (it will be rebuilt at the next open)", err);
+    }
     free(bases);
     bases = NULL;
     log->state = LOG_WRITABLE;
@@ -389,6 +395,7 @@ static int log_roll(stor_log_t *log, char *errbuf, size_t errlen)
     if (stor_segment_open(log->dir, old->next_offset, 1, log->conf.index_interval_bytes, &s,
                           NULL, errbuf, errlen) != SIS_OK)
         return SIS_ERR;
+    log->dir_dirty = 1;
     if (log->conf.fsync != STOR_FSYNC_NEVER && stor_io_sync_dir(log->dir) < 0) {
         int e = errno;
         char err[SIS_ERRLEN];
@@ -397,7 +404,11 @@ static int log_roll(stor_log_t *log, char *errbuf, size_t errlen)
                           strerror(e));
     }
     char err[SIS_ERRLEN];
-    if (stor_index_flush(&old->index, err, sizeof err) != SIS_OK)
+    if (log->conf.fsync != STOR_FSYNC_NEVER)
+        log->dir_dirty = 0;
+    /* The old segment's index is complete: write it out and give its descriptor back
+     * (a log with many segments would otherwise hold two descriptors per segment). */
+    if (stor_index_close_file(&old->index, err, sizeof err) != SIS_OK)
         sis_log_warn("storage", "%s (it will be rebuilt at the next open)", err);
     segs_push(log, s);
     sis_log_debug("storage", "log '%s': rolled to segment %020" PRId64, log->dir,
@@ -531,9 +542,13 @@ int stor_log_sync(stor_log_t *log, char *errbuf, size_t errlen)
     for (size_t i = 0; i < log->nseg; i++)
         if (stor_segment_sync(log->segs[i], errbuf, errlen) != SIS_OK)
             rc = SIS_ERR;
-    if (rc == SIS_OK && stor_io_sync_dir(log->dir) < 0)
-        rc = sis_seterr(errbuf, errlen, "cannot sync directory '%s': %s", log->dir,
-                        strerror(errno));
+    if (rc == SIS_OK && log->dir_dirty) {
+        if (stor_io_sync_dir(log->dir) < 0)
+            rc = sis_seterr(errbuf, errlen, "cannot sync directory '%s': %s", log->dir,
+                            strerror(errno));
+        else
+            log->dir_dirty = 0;
+    }
     log->last_sync_mono = sis_mono_ms();
     return rc;
 }
@@ -578,8 +593,14 @@ static void log_retention(stor_log_t *log, int64_t now_ms)
     }
     memmove(log->segs, log->segs + k, (log->nseg - k) * sizeof *log->segs);
     log->nseg -= k;
-    if (log->conf.fsync != STOR_FSYNC_NEVER && stor_io_sync_dir(log->dir) < 0)
-        sis_log_error("storage", "cannot sync directory '%s': %s", log->dir, strerror(errno));
+    log->dir_dirty = 1;
+    if (log->conf.fsync != STOR_FSYNC_NEVER) {
+        if (stor_io_sync_dir(log->dir) < 0)
+            sis_log_error("storage", "cannot sync directory '%s': %s", log->dir,
+                          strerror(errno));
+        else
+            log->dir_dirty = 0;
+    }
     assert_log_state(log);
 }
 
@@ -674,6 +695,14 @@ int64_t stor_log_size_bytes(const stor_log_t *log)
 size_t stor_log_segment_count(const stor_log_t *log)
 {
     return log->nseg;
+}
+
+int stor_log_dirty(const stor_log_t *log)
+{
+    for (size_t i = 0; i < log->nseg; i++)
+        if (log->segs[i]->dirty)
+            return 1;
+    return log->dir_dirty;
 }
 
 int stor_log_writable(const stor_log_t *log)

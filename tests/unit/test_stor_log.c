@@ -16,6 +16,7 @@
 #include "stor_batch.h"
 #include "stor_io.h"
 
+#include <dirent.h>
 #include <errno.h>
 
 static stor_log_t *open_log(const char *dir, const stor_log_conf_t *conf)
@@ -94,6 +95,17 @@ static int count_all(stor_log_t *log)
     return total;
 }
 
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    while (d && readdir(d))
+        n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
 static void test_basic(void)
 {
     char dir[64], sub[128];
@@ -144,8 +156,11 @@ static void test_basic(void)
     TEST_EQ_INT(stor_log_offset_for_time(log, 1032), -1);
     stor_log_close(log);
 
-    /* Reopen: same offsets, appends continue. */
+    /* Reopen: same offsets, appends continue; closed segments keep one descriptor each
+     * (their index file is closed), the active one two. */
+    int fds0 = count_fds();
     log = open_log(sub, &c);
+    TEST_EQ_INT(count_fds() - fds0, (int)stor_log_segment_count(log) + 1);
     TEST_EQ_INT(stor_log_end_offset(log), 90);
     TEST_EQ_INT(stor_log_offset_for_time(log, 1012), 30);
     TEST_EQ_INT(add(log, 1, 5000, "after reopen"), 90);
@@ -185,6 +200,9 @@ static void test_bad_input(void)
     TEST_EQ_INT(stor_log_append(log, (uint8_t *)b.data, b.len, &first, err, sizeof err), SIS_OK);
     TEST_EQ_INT(first, 0);
     TEST_EQ_INT(stor_log_end_offset(log), 7);
+    TEST_EQ_INT(stor_log_dirty(log), 1); /* interval policy: not synced yet */
+    TEST_EQ_INT(stor_log_sync(log, err, sizeof err), SIS_OK);
+    TEST_EQ_INT(stor_log_dirty(log), 0);
     TEST_EQ_INT(read_count(log, 6, 1, &first, NULL), 1);
     TEST_EQ_INT(first, 2);
     sis_buf_release(&b);
