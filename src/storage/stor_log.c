@@ -28,6 +28,20 @@
  * non-empty and would grow beyond segment_bytes. On a roll the old segment is synced
  * (fsync policies always/interval) and its index written out.
  *
+ * Recovery point (<dir>/recovery.point, one line of text):
+ *     sismo-recovery 1 <boot id> <segment base> <synced bytes> <crc32c, 8 hex digits>
+ *   e.g. "sismo-recovery 1 5c1a...-...e0 00000000000000004711 1048576 9f3e22c1"; the CRC covers
+ *   the text before it. Meaning: when the machine boot identified by <boot id>
+ *   (/proc/sys/kernel/random/boot_id) wrote it, every segment below <segment base> was
+ *   entirely on disk, and that segment up to <synced bytes>. It is rewritten (not fsync'd:
+ *   a stale or missing file only means more validation) after every full sync, after a
+ *   roll, at open, and under fsync=always at every tick. At open: same boot id = only the
+ *   process died, the page cache kept every written byte, so each segment is validated from
+ *   its last index entry; other boot id (machine crash or reboot) = unsynced bytes may be
+ *   missing anywhere, even before the last index entry, so segments at or after the point
+ *   are validated from there (from 0 for later segments); no valid file = validate
+ *   everything. After recovery, open fsyncs the segments past the point and writes a new one.
+ *
  * Retention (stor_log_tick): the oldest segments are deleted while (a) their newest batch
  * timestamp (file mtime if none) is more than retention_ms old, then (b) the log without
  * them is still larger than retention_bytes - Kafka's rules. If that would delete the
@@ -45,9 +59,12 @@
 #include "stor_io.h"
 #include "stor_segment.h"
 
+#include "sis_crc32c.h"
+
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,6 +83,7 @@ struct stor_log {
     int32_t leader_epoch;        /* written into every appended batch */
     int64_t last_sync_mono;      /* sis_mono_ms() of the last interval sync */
     int dir_dirty;               /* segment files created or deleted since the last dir sync */
+    int64_t point_base, point_size; /* last recovery point written (-1 = none) */
     char failed[SIS_ERRLEN];     /* why the log is FAILED */
     sis_ratelimit_t sync_errors; /* rate limit for background sync failures */
 };
@@ -220,6 +238,80 @@ static int list_segments(const char *dir, int64_t **bases, size_t *n, char *errb
     return SIS_OK;
 }
 
+/* --- recovery point ------------------------------------------------------------------------ */
+
+#define POINT_FILE "recovery.point"
+
+/* The kernel's boot id ("" if unavailable, which makes every open a deep one). */
+static void boot_id(char out[48])
+{
+    out[0] = '\0';
+    int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, out, 47);
+    close(fd);
+    out[n > 0 ? n : 0] = '\0';
+    out[strcspn(out, "\n ")] = '\0';
+}
+
+static void point_write(stor_log_t *log, int64_t base, int64_t size)
+{
+    char boot[48], line[160], path[4200];
+    boot_id(boot);
+    if (!boot[0])
+        return;
+    int n = snprintf(line, sizeof line, "sismo-recovery 1 %s %020" PRId64 " %" PRId64, boot,
+                     base, size);
+    n += snprintf(line + n, sizeof line - (size_t)n, " %08x\n", sis_crc32c(0, line, (size_t)n));
+    snprintf(path, sizeof path, "%s/" POINT_FILE, log->dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0 || stor_io_pwrite(fd, line, (size_t)n, 0) < 0) {
+        sis_log_debug("storage", "cannot write '%s': %s", path, strerror(errno));
+        log->point_base = -1;
+    } else {
+        log->point_base = base;
+        log->point_size = size;
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Reads the point; returns 1 with its fields, or 0 if absent or invalid. */
+static int point_read(const char *dir, char boot[48], int64_t *base, int64_t *size)
+{
+    char path[4200], line[200];
+    snprintf(path, sizeof path, "%s/" POINT_FILE, dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, line, sizeof line - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    line[n] = '\0';
+    char *crc_at = strrchr(line, ' ');
+    long long b, sz;
+    unsigned crc;
+    if (!crc_at || sscanf(crc_at, " %8x", &crc) != 1 ||
+        sis_crc32c(0, line, (size_t)(crc_at - line)) != crc)
+        return 0;
+    *crc_at = '\0';
+    if (sscanf(line, "sismo-recovery 1 %47s %lld %lld", boot, &b, &sz) != 3 || b < 0 || sz < 0)
+        return 0;
+    *base = b;
+    *size = sz;
+    return 1;
+}
+
+/* After a successful sync of everything: the whole log is on disk. */
+static void point_synced(stor_log_t *log)
+{
+    stor_segment_t *act = ACTIVE(log);
+    if (log->point_base != act->base_offset || log->point_size != act->size)
+        point_write(log, act->base_offset, act->size);
+}
+
 /* --- producer-state recovery scan -------------------------------------------------------- */
 
 typedef struct recovered_ctx {
@@ -302,14 +394,29 @@ int stor_log_open(const char *dir, const stor_log_conf_t *conf, int scan_batches
     int64_t *bases = NULL;
     size_t nbases = 0;
 
+    log->point_base = -1;
     if (mkdir_p(dir, errbuf, errlen) != SIS_OK ||
         list_segments(dir, &bases, &nbases, errbuf, errlen) != SIS_OK)
         goto fail;
+    char boot[48], pboot[48];
+    int64_t pbase = 0, psize = 0;
+    boot_id(boot);
+    int have_point = point_read(dir, pboot, &pbase, &psize);
+    int same_boot = have_point && boot[0] && !strcmp(boot, pboot);
+    if (nbases > 0 && !same_boot)
+        sis_log_info("storage", "log '%s': %s, validating %s", dir,
+                     have_point ? "the machine restarted since the last sync"
+                                : "no recovery point",
+                     have_point ? "everything written after the last sync" : "every segment");
     for (size_t i = 0; i < nbases; i++) {
         stor_segment_t *s;
         stor_segment_recovery_t rec;
-        if (stor_segment_open(dir, bases[i], 0, log->conf.index_interval_bytes, &s, &rec,
-                              errbuf, errlen) != SIS_OK)
+        int64_t trusted = same_boot ? STOR_SEGMENT_TRUST_ALL
+                          : !have_point ? 0
+                          : bases[i] < pbase ? STOR_SEGMENT_TRUST_ALL
+                          : bases[i] == pbase ? psize : 0;
+        if (stor_segment_open(dir, bases[i], 0, log->conf.index_interval_bytes, trusted, &s,
+                              &rec, errbuf, errlen) != SIS_OK)
             goto fail;
         if (s->size == 0 && i + 1 < nbases) {
             /* An empty segment that is not the last holds nothing: drop it. */
@@ -339,7 +446,7 @@ int stor_log_open(const char *dir, const stor_log_conf_t *conf, int scan_batches
     }
     if (log->nseg == 0) {
         stor_segment_t *s;
-        if (stor_segment_open(dir, 0, 1, log->conf.index_interval_bytes, &s, NULL, errbuf,
+        if (stor_segment_open(dir, 0, 1, log->conf.index_interval_bytes, 0, &s, NULL, errbuf,
                               errlen) != SIS_OK)
             goto fail;
         segs_push(log, s);
@@ -355,6 +462,23 @@ int stor_log_open(const char *dir, const stor_log_conf_t *conf, int scan_batches
     }
     free(bases);
     bases = NULL;
+    /* Make what recovery kept durable, so that the new recovery point is true. Segments
+     * below the old point were on disk already (same boot: they may still have dirty pages
+     * from the previous process, so sync them all). */
+    int synced_all = 1;
+    for (size_t i = 0; i < log->nseg; i++) {
+        stor_segment_t *s = log->segs[i];
+        if (have_point && !same_boot && s->base_offset < pbase)
+            continue;
+        s->dirty = 1;
+        char err[SIS_ERRLEN];
+        if (stor_segment_sync(s, err, sizeof err) != SIS_OK) {
+            sis_log_error("storage", "%s", err);
+            synced_all = 0;
+        }
+    }
+    if (synced_all && stor_io_sync_dir(dir) == 0)
+        point_synced(log);
     log->state = LOG_WRITABLE;
     assert_log_state(log);
     if (recovered && scan_batches > 0) {
@@ -392,7 +516,7 @@ static int log_roll(stor_log_t *log, char *errbuf, size_t errlen)
     if (log->conf.fsync != STOR_FSYNC_NEVER && stor_segment_sync(old, errbuf, errlen) != SIS_OK)
         return SIS_ERR;
     stor_segment_t *s;
-    if (stor_segment_open(log->dir, old->next_offset, 1, log->conf.index_interval_bytes, &s,
+    if (stor_segment_open(log->dir, old->next_offset, 1, log->conf.index_interval_bytes, 0, &s,
                           NULL, errbuf, errlen) != SIS_OK)
         return SIS_ERR;
     log->dir_dirty = 1;
@@ -404,8 +528,10 @@ static int log_roll(stor_log_t *log, char *errbuf, size_t errlen)
                           strerror(e));
     }
     char err[SIS_ERRLEN];
-    if (log->conf.fsync != STOR_FSYNC_NEVER)
+    if (log->conf.fsync != STOR_FSYNC_NEVER) {
         log->dir_dirty = 0;
+        point_write(log, s->base_offset, 0); /* everything before the new segment is synced */
+    }
     /* The old segment's index is complete: write it out and give its descriptor back
      * (a log with many segments would otherwise hold two descriptors per segment). */
     if (stor_index_close_file(&old->index, err, sizeof err) != SIS_OK)
@@ -549,6 +675,8 @@ int stor_log_sync(stor_log_t *log, char *errbuf, size_t errlen)
         else
             log->dir_dirty = 0;
     }
+    if (rc == SIS_OK)
+        point_synced(log);
     log->last_sync_mono = sis_mono_ms();
     return rc;
 }
@@ -623,6 +751,9 @@ void stor_log_tick(stor_log_t *log, int64_t now_ms)
             sis_log_error("storage", "interval sync: %s (%" PRIu64 " similar errors not shown)",
                           err, suppressed);
     }
+    if (log->conf.fsync == STOR_FSYNC_ALWAYS && log->state == LOG_WRITABLE &&
+        !ACTIVE(log)->dirty && !log->dir_dirty)
+        point_synced(log); /* every append was synced when it returned */
     char ierr[SIS_ERRLEN];
     if (stor_index_flush(&ACTIVE(log)->index, ierr, sizeof ierr) != SIS_OK)
         sis_log_warn("storage", "%s (it will be rebuilt at the next open)", ierr);

@@ -27,7 +27,7 @@
  * wrong is reported as corrupt and the broker refuses to start (never silently drops
  * topics); the previous version is kept as topics.meta.prev for that case.
  *
- * Orphans, at open: a directory <name>-<n> (n decimal) holding only segment files whose
+ * Orphans, at open: a directory <name>-<n> (n decimal) holding only log files whose
  * topic is not in the catalogue, or whose n >= the topic's partition count, is left over
  * from a deletion interrupted by a crash and is removed. If topics.meta does not exist
  * but such directories do (catalogue lost), the catalogue is rebuilt from them (new ids,
@@ -584,7 +584,8 @@ static int parse_partition_dir(const char *name, char *topic, size_t tlen, int32
     return 1;
 }
 
-/* 1 if dir holds only segment files (*.log, *.index, *.tmp) - safe to remove. */
+/* 1 if dir holds only partition log files (*.log, *.index, *.tmp, recovery.point) - safe
+ * to remove. */
 static int only_segment_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -595,7 +596,7 @@ static int only_segment_files(const char *dir)
     while ((de = readdir(d))) {
         const char *n = de->d_name;
         size_t l = strlen(n);
-        if (!strcmp(n, ".") || !strcmp(n, ".."))
+        if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "recovery.point"))
             continue;
         if (!((l > 4 && !strcmp(n + l - 4, ".log")) || (l > 6 && !strcmp(n + l - 6, ".index")) ||
               (l > 4 && !strcmp(n + l - 4, ".tmp")))) {

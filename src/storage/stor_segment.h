@@ -52,12 +52,17 @@ void stor_segment_filename(char *buf, size_t len, const char *dir, int64_t base,
 /*
  * Opens segment `base` in dir. create=1 makes a new empty segment (fails if it exists);
  * create=0 opens an existing one and recovers it: validates every batch from the last
- * index entry that matches the log (length, magic, CRC, contiguous offsets), truncates a
- * torn or corrupt tail and rebuilds the index past that point. rec (may be NULL) receives
+ * index entry that lies below `trusted` and matches the log (length, magic, CRC,
+ * contiguous offsets), truncates a torn or corrupt tail and rebuilds the index past that
+ * point. trusted = bytes known to be intact (STOR_SEGMENT_TRUST_ALL after a process crash,
+ * where the page cache survived; the last synced size after a machine crash; 0 = validate
+ * the whole segment). rec (may be NULL) receives
  * what was found. Returns SIS_OK and *out, or SIS_ERR (I/O error).
  */
+#define STOR_SEGMENT_TRUST_ALL INT64_MAX
+
 int stor_segment_open(const char *dir, int64_t base, int create, int64_t index_interval,
-                      stor_segment_t **out, stor_segment_recovery_t *rec, char *errbuf,
+                      int64_t trusted, stor_segment_t **out, stor_segment_recovery_t *rec, char *errbuf,
                       size_t errlen);
 
 /*
