@@ -163,7 +163,10 @@ static void test_lock(void)
     char pid[32];
     snprintf(pid, sizeof pid, "pid %d", (int)getpid());
     TEST_ASSERT(strstr(err, pid) != NULL, "%s", err);
-    /* Another process is refused too. */
+    /* Another process is refused too. (Flush first: the child must not repeat buffered
+     * output, which some exit paths, e.g. under valgrind, would write.) */
+    fflush(stdout);
+    fflush(stderr);
     pid_t child = fork();
     if (child == 0) {
         stor_meta_t *mc = NULL;
