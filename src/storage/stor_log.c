@@ -25,7 +25,8 @@
  *   CLOSED    set by close/destroy just before freeing; any use afterwards is a bug.
  *
  * Rolling: an append goes to a new segment (base = log end offset) when the active one is
- * non-empty and would grow beyond segment_bytes. On a roll the old segment is synced
+ * non-empty and would grow beyond segment_bytes, or its offsets would pass base + INT32_MAX
+ * (index entries hold offsets relative to the base in 32 bits). On a roll the old segment is synced
  * (fsync policies always/interval) and its index written out.
  *
  * Recovery point (<dir>/recovery.point, one line of text):
@@ -554,6 +555,7 @@ int stor_log_append(stor_log_t *log, uint8_t *batches, size_t len, int64_t *firs
     if (len == 0)
         return sis_seterr(errbuf, errlen, "append to '%s': no batch", log->dir);
     /* Check the framing of every batch before anything is written. */
+    int64_t span = 0; /* offsets the append takes */
     for (size_t off = 0; off < len;) {
         stor_batch_hdr_t h;
         stor_batch_status_t st = stor_batch_parse(batches + off, len - off, &h);
@@ -562,13 +564,20 @@ int stor_log_append(stor_log_t *log, uint8_t *batches, size_t len, int64_t *firs
         if (st != STOR_BATCH_OK)
             return sis_seterr(errbuf, errlen, "append to '%s': batch at byte %zu: %s",
                               log->dir, off, stor_batch_status_str(st));
+        span += (int64_t)h.last_offset_delta + 1;
         off += h.size;
     }
+    /* Offsets within a segment are stored relative to its base in 32 bits (Kafka's rule:
+     * roll before the relative offset would pass INT32_MAX). */
+    if (span > INT32_MAX)
+        return sis_seterr(errbuf, errlen, "append to '%s': the batches span %" PRId64
+                          " offsets, more than a segment can hold", log->dir, span);
     if ((int64_t)len > STOR_SEGMENT_MAX_BYTES / 2)
         return sis_seterr(errbuf, errlen, "append to '%s': %zu bytes is too large", log->dir,
                           len);
     stor_segment_t *act = ACTIVE(log);
-    if (act->size > 0 && act->size + (int64_t)len > log->conf.segment_bytes) {
+    if (act->size > 0 && (act->size + (int64_t)len > log->conf.segment_bytes ||
+                          act->next_offset + span - 1 - act->base_offset > INT32_MAX)) {
         if (log_roll(log, errbuf, errlen) != SIS_OK)
             return SIS_ERR;
         act = ACTIVE(log);
@@ -707,9 +716,16 @@ static void log_retention(stor_log_t *log, int64_t now_ms)
     if (k == 0)
         return;
     char err[SIS_ERRLEN];
-    if (k == log->nseg && log_roll(log, err, sizeof err) != SIS_OK) {
-        sis_log_error("storage", "retention of '%s': cannot roll: %s", log->dir, err);
-        k--;
+    if (k == log->nseg) {
+        /* Keep the active segment while FAILED: its file may hold bytes to cut back. */
+        if (log->state == LOG_FAILED) {
+            k--;
+        } else if (log_roll(log, err, sizeof err) != SIS_OK) {
+            sis_log_error("storage", "retention of '%s': cannot roll: %s", log->dir, err);
+            k--;
+        }
+        if (k == 0)
+            return;
     }
     for (size_t i = 0; i < k; i++) {
         stor_segment_t *s = log->segs[i];

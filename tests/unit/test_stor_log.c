@@ -212,6 +212,59 @@ static void test_bad_input(void)
     stt_rmrf(dir);
 }
 
+/* A batch claiming `delta` as lastOffsetDelta (CRC recomputed). */
+static void huge_batch(sis_buf_t *b, int32_t delta)
+{
+    size_t at = b->len;
+    stt_simple(b, 1, 1, "span");
+    uint8_t *p = (uint8_t *)b->data + at;
+    size_t size = b->len - at;
+    p[23] = (uint8_t)(delta >> 24);
+    p[24] = (uint8_t)(delta >> 16);
+    p[25] = (uint8_t)(delta >> 8);
+    p[26] = (uint8_t)delta;
+    uint32_t crc = sis_crc32c(0, p + 21, size - 21);
+    p[17] = (uint8_t)(crc >> 24);
+    p[18] = (uint8_t)(crc >> 16);
+    p[19] = (uint8_t)(crc >> 8);
+    p[20] = (uint8_t)crc;
+}
+
+/* Relative offsets are 32-bit: a segment rolls before its offsets pass base + INT32_MAX. */
+static void test_offset_span(void)
+{
+    char dir[64];
+    stt_tmpdir(dir, "logspan");
+    stor_log_t *log = open_log(dir, NULL);
+    sis_buf_t b = SIS_BUF_INIT;
+    char err[SIS_ERRLEN];
+    int64_t first;
+    huge_batch(&b, INT32_MAX - 10);
+    huge_batch(&b, 100);
+    TEST_EQ_INT(stor_log_append(log, (uint8_t *)b.data, b.len, &first, err, sizeof err), SIS_ERR);
+    TEST_EQ_INT(stor_log_end_offset(log), 0);
+    sis_buf_reset(&b);
+    huge_batch(&b, INT32_MAX - 10);
+    TEST_EQ_INT(stor_log_append(log, (uint8_t *)b.data, b.len, &first, err, sizeof err), SIS_OK);
+    TEST_EQ_INT(stor_log_segment_count(log), 1);
+    sis_buf_reset(&b);
+    huge_batch(&b, 20);
+    TEST_EQ_INT(stor_log_append(log, (uint8_t *)b.data, b.len, &first, err, sizeof err), SIS_OK);
+    TEST_EQ_INT(first, (int64_t)INT32_MAX - 9);
+    TEST_EQ_INT(stor_log_segment_count(log), 2);
+    int64_t base;
+    TEST_EQ_INT(read_count(log, first + 5, 1, &base, NULL), 1);
+    TEST_EQ_INT(base, first);
+    TEST_EQ_INT(read_count(log, 1000, 1, &base, NULL), 1);
+    TEST_EQ_INT(base, 0);
+    stor_log_close(log);
+    log = open_log(dir, NULL);
+    TEST_EQ_INT(stor_log_end_offset(log), (int64_t)INT32_MAX + 12);
+    stor_log_close(log);
+    sis_buf_release(&b);
+    stt_rmrf(dir);
+}
+
 /* Recovery callback: the last N batches, oldest first, across segments. */
 typedef struct seen {
     int64_t base[64];
@@ -573,6 +626,7 @@ int test_stor_log(void)
     test_retention();
     test_faults();
     test_power_cut();
+    test_offset_span();
     sis_log_set_level(SIS_LOG_INFO);
     return test_failures;
 }
