@@ -29,10 +29,11 @@
  * (index entries hold offsets relative to the base in 32 bits). On a roll the old segment is synced
  * (fsync policies always/interval) and its index written out.
  *
- * Recovery point (<dir>/recovery.point, one line of text):
+ * Recovery point (<dir>/recovery.point, one line of text, fixed width):
  *     sismo-recovery 1 <boot id> <segment base> <synced bytes> <crc32c, 8 hex digits>
- *   e.g. "sismo-recovery 1 5c1a...-...e0 00000000000000004711 1048576 9f3e22c1"; the CRC covers
- *   the text before it. Meaning: when the machine boot identified by <boot id>
+ *   boot id padded to 36 characters, base and size as 20 digits, e.g.
+ *   "sismo-recovery 1 5c1a3a0e-...-5e0a 00000000000000004711 00000000000001048576 9f3e22c1";
+ *   the CRC covers the text before it; the line is rewritten in place. Meaning: when the machine boot identified by <boot id>
  *   (/proc/sys/kernel/random/boot_id) wrote it, every segment below <segment base> was
  *   entirely on disk, and that segment up to <synced bytes>. It is rewritten (not fsync'd:
  *   a stale or missing file only means more validation) after every full sync, after a
@@ -262,11 +263,13 @@ static void point_write(stor_log_t *log, int64_t base, int64_t size)
     boot_id(boot);
     if (!boot[0])
         return;
-    int n = snprintf(line, sizeof line, "sismo-recovery 1 %s %020" PRId64 " %" PRId64, boot,
-                     base, size);
+    /* Fixed width, rewritten in place (no truncation): a crash mid-write leaves either
+     * line or a mix that fails the CRC, never an empty file. */
+    int n = snprintf(line, sizeof line, "sismo-recovery 1 %-36.36s %020" PRId64 " %020" PRId64,
+                     boot, base, size);
     n += snprintf(line + n, sizeof line - (size_t)n, " %08x\n", sis_crc32c(0, line, (size_t)n));
     snprintf(path, sizeof path, "%s/" POINT_FILE, log->dir);
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0 || stor_io_pwrite(fd, line, (size_t)n, 0) < 0) {
         sis_log_debug("storage", "cannot write '%s': %s", path, strerror(errno));
         log->point_base = -1;

@@ -529,7 +529,8 @@ static void fake_reboot(const char *dir, const char *saved_point)
     char boot[64];
     long long base, size;
     TEST_ASSERT(sscanf(saved_point, "sismo-recovery 1 %63s %lld %lld", boot, &base, &size) == 3);
-    int n = snprintf(line, sizeof line, "sismo-recovery 1 other-boot %020lld %lld", base, size);
+    int n = snprintf(line, sizeof line, "sismo-recovery 1 %-36s %020lld %020lld", "other-boot",
+                     base, size);
     n += snprintf(line + n, sizeof line - (size_t)n, " %08x\n", sis_crc32c(0, line, (size_t)n));
     FILE *f = fopen(path, "w");
     fputs(line, f);
@@ -592,7 +593,7 @@ static void test_power_cut(void)
     char point2[256];
     read_point(dir, point2, sizeof point2);
     char expect[64];
-    snprintf(expect, sizeof expect, " %lld ", (long long)kept);
+    snprintf(expect, sizeof expect, " %020lld ", (long long)kept);
     TEST_ASSERT(strstr(point2, expect) != NULL, "point %s, kept %lld", point2, (long long)kept);
     stor_log_close(log);
 
