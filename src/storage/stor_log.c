@@ -26,33 +26,35 @@
  *
  * Rolling: an append goes to a new segment (base = log end offset) when the active one is
  * non-empty and would grow beyond segment_bytes, or its offsets would pass base + INT32_MAX
- * (index entries hold offsets relative to the base in 32 bits). On a roll the old segment is synced
- * (fsync policies always/interval) and its index written out.
+ * (index entries hold offsets relative to the base in 32 bits). On a roll the old segment
+ * is synced (policies always and interval) and its index written out and closed.
  *
- * Recovery point (<dir>/recovery.point, one line of text, fixed width):
+ * Recovery point (<dir>/recovery.point, one fixed-width line rewritten in place):
  *     sismo-recovery 1 <boot id> <segment base> <synced bytes> <crc32c, 8 hex digits>
- *   boot id padded to 36 characters, base and size as 20 digits, e.g.
- *   "sismo-recovery 1 5c1a3a0e-...-5e0a 00000000000000004711 00000000000001048576 9f3e22c1";
- *   the CRC covers the text before it; the line is rewritten in place. Meaning: when the machine boot identified by <boot id>
- *   (/proc/sys/kernel/random/boot_id) wrote it, every segment below <segment base> was
- *   entirely on disk, and that segment up to <synced bytes>. It is rewritten (not fsync'd:
- *   a stale or missing file only means more validation) after every full sync, after a
- *   roll, at open, and under fsync=always at every tick. At open: same boot id = only the
- *   process died, the page cache kept every written byte, so each segment is validated from
- *   its last index entry; other boot id (machine crash or reboot) = unsynced bytes may be
- *   missing anywhere, even before the last index entry, so segments at or after the point
- *   are validated from there (from 0 for later segments); no valid file = validate
- *   everything. After recovery, open fsyncs the segments past the point and writes a new one.
+ *   boot id padded to 36 characters, base and size as 20 digits, the CRC over the text
+ *   before it, e.g.
+ *     sismo-recovery 1 5c1a3a0e-...-5e0a 00000000000000004711 00000000000001048576 9f3e22c1
+ *   Meaning: when the machine boot identified by <boot id> (/proc/sys/kernel/random/boot_id)
+ *   wrote it, every segment below <segment base> was entirely on disk, and that segment up
+ *   to <synced bytes>. It is rewritten (never fsync'd: a stale or missing point only means
+ *   more validation) after every full sync, after a roll, at open, and under fsync=always
+ *   at every tick. At open: same boot id = only the process died and the page cache kept
+ *   every written byte, so each segment is validated from its last index entry; other boot
+ *   id (machine crash or reboot) = unsynced bytes may be missing anywhere, even before the
+ *   last index entry, so the point's segment is validated from the synced size and later
+ *   segments from 0; no valid point = every segment from 0. After recovery, open fsyncs the
+ *   segments that may hold unsynced bytes and writes a new point.
  *
  * Retention (stor_log_tick): the oldest segments are deleted while (a) their newest batch
  * timestamp (file mtime if none) is more than retention_ms old, then (b) the log without
- * them is still larger than retention_bytes - Kafka's rules. If that would delete the
- * active segment too, a new empty active segment is rolled first, so the end offset is
- * never lost; the start offset becomes the first remaining segment's base.
+ * them would still hold at least retention_bytes - Kafka's rules. If that would delete the
+ * active segment too, a new empty active segment is rolled first (not while FAILED), so the
+ * end offset is never lost; the start offset becomes the first remaining segment's base.
  */
 #include "stor_log.h"
 
 #include "sis_alloc.h"
+#include "sis_crc32c.h"
 #include "sis_err.h"
 #include "sis_log.h"
 #include "sis_str.h"
@@ -60,8 +62,6 @@
 #include "stor_batch.h"
 #include "stor_io.h"
 #include "stor_segment.h"
-
-#include "sis_crc32c.h"
 
 #include <assert.h>
 #include <dirent.h>

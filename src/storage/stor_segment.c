@@ -244,8 +244,8 @@ static int seg_recover(stor_segment_t *s, int64_t trusted, stor_segment_recovery
 }
 
 int stor_segment_open(const char *dir, int64_t base, int create, int64_t index_interval,
-                      int64_t trusted, stor_segment_t **out, stor_segment_recovery_t *rec, char *errbuf,
-                      size_t errlen)
+                      int64_t trusted, stor_segment_t **out, stor_segment_recovery_t *rec,
+                      char *errbuf, size_t errlen)
 {
     char path[4096];
     stor_segment_filename(path, sizeof path, dir, base, ".log");

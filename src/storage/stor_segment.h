@@ -62,8 +62,8 @@ void stor_segment_filename(char *buf, size_t len, const char *dir, int64_t base,
 #define STOR_SEGMENT_TRUST_ALL INT64_MAX
 
 int stor_segment_open(const char *dir, int64_t base, int create, int64_t index_interval,
-                      int64_t trusted, stor_segment_t **out, stor_segment_recovery_t *rec, char *errbuf,
-                      size_t errlen);
+                      int64_t trusted, stor_segment_t **out, stor_segment_recovery_t *rec,
+                      char *errbuf, size_t errlen);
 
 /*
  * Appends len bytes of whole batches (framing already checked by the caller), assigning

@@ -144,7 +144,9 @@ static size_t pick_size(const opts_t *o)
      * middle of multi-page writes too. */
     int r = rand() % 10;
     long m = o->max_size;
-    return (size_t)(r < 6 ? 100 + rand() % 1900 : r < 9 ? 2000 + rand() % (m / 5) : m / 2 + rand() % (m / 2));
+    return (size_t)(r < 6   ? 100 + rand() % 1900
+                    : r < 9 ? 2000 + rand() % (m / 5)
+                            : m / 2 + rand() % (m / 2));
 }
 
 static int cmd_append(const char *dir, const opts_t *o, int fill)
