@@ -713,6 +713,7 @@ static void log_retention(stor_log_t *log, int64_t now_ms)
             k++;
         }
     }
+    size_t k_time = k; /* [0, k_time) expired by time, [k_time, k) deleted for size */
     if (log->conf.retention_bytes >= 0) {
         int64_t total = 0;
         for (size_t i = k; i < log->nseg; i++)
@@ -739,9 +740,20 @@ static void log_retention(stor_log_t *log, int64_t now_ms)
     }
     for (size_t i = 0; i < k; i++) {
         stor_segment_t *s = log->segs[i];
+        /* Say why: records produced with old timestamps expire at once (Kafka's rule too),
+         * which surprises whoever did not expect it. */
+        char why[96], ts[SIS_ISO8601_LEN];
+        if (i < k_time)
+            snprintf(why, sizeof why, "newest record %s is older than retention.ms %" PRId64,
+                     sis_time_iso8601(s->max_timestamp >= 0 ? s->max_timestamp : s->mtime_ms,
+                                      ts),
+                     log->conf.retention_ms);
+        else
+            snprintf(why, sizeof why, "the log is above retention.bytes %" PRId64,
+                     log->conf.retention_bytes);
         sis_log_info("storage", "retention: deleting '%s' (offsets %" PRId64 "..%" PRId64
-                     ", %" PRId64 " bytes)", s->path, s->base_offset, s->next_offset - 1,
-                     s->size);
+                     ", %" PRId64 " bytes): %s", s->path, s->base_offset, s->next_offset - 1,
+                     s->size, why);
         if (stor_segment_remove(s, err, sizeof err) != SIS_OK)
             sis_log_error("storage", "retention: %s", err);
     }
