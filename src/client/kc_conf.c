@@ -132,6 +132,7 @@ fail:
     return NULL;
 }
 
+/* Must run before rd_kafka_poll_set_consumer(): it serves the main queue. */
 int kc_wait_cluster(rd_kafka_t *rk, kc_handle_state_t *st, const char *bootstrap,
                     int64_t timeout_ms, char *errbuf, size_t errlen)
 {
@@ -144,6 +145,7 @@ int kc_wait_cluster(rd_kafka_t *rk, kc_handle_state_t *st, const char *bootstrap
             left = 1;
         /* Short attempts so that a broker that comes up during the wait is seen quickly. */
         err = rd_kafka_metadata(rk, 0, NULL, &md, (int)(left < 1000 ? left : 1000));
+        rd_kafka_poll(rk, 0); /* deliver queued error callbacks (they fill st->last_error) */
         if (!err) {
             rd_kafka_metadata_destroy(md);
             return SIS_OK;

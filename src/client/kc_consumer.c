@@ -69,10 +69,11 @@ kc_consumer_t *kc_consumer_new(kc_opts_t *opts, const kc_consumer_conf_t *cc, ch
         sis_seterr(errbuf, errlen, "cannot create Kafka consumer: %s", e);
         goto fail;
     }
-    rd_kafka_poll_set_consumer(c->rk);
     if (kc_wait_cluster(c->rk, &c->st, kc_opts_bootstrap(opts), opts->connect_timeout_ms, errbuf,
                         errlen) != SIS_OK)
         goto fail;
+    /* Only now: kc_wait_cluster serves error callbacks with rd_kafka_poll(). */
+    rd_kafka_poll_set_consumer(c->rk);
     rd_kafka_topic_partition_list_t *subs =
         rd_kafka_topic_partition_list_new((int)cc->topics->n);
     for (size_t i = 0; i < cc->topics->n; i++)

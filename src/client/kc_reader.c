@@ -49,10 +49,11 @@ kc_reader_t *kc_reader_new(kc_opts_t *opts, const char *tag, char *errbuf, size_
         sis_seterr(errbuf, errlen, "cannot create Kafka reader: %s", e);
         goto fail;
     }
-    rd_kafka_poll_set_consumer(r->rk);
     if (kc_wait_cluster(r->rk, &r->st, kc_opts_bootstrap(opts), opts->connect_timeout_ms, errbuf,
                         errlen) != SIS_OK)
         goto fail;
+    /* Only now: kc_wait_cluster serves error callbacks with rd_kafka_poll(). */
+    rd_kafka_poll_set_consumer(r->rk);
     return r;
 fail:
     kc_reader_destroy(r);
