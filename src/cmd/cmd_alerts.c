@@ -87,9 +87,10 @@ static int handle(alerts_run_t *r, const kc_msg_t *m, char *err, size_t errlen)
     alert_decision_t d;
     alert_state_decide(r->state, &r->rule, m->topic, m->partition, m->offset, q, &d);
     if (d.kind == ALERT_REPLAYED) {
-        r->n.replayed++;
-        sis_log_debug(TAG, "%s/%d offset %lld: %s", m->topic, m->partition, (long long)m->offset,
-                      d.reason);
+        /* The first one of a run is worth an info line: it shows a crash window was hit. */
+        sis_log(r->n.replayed++ ? SIS_LOG_DEBUG : SIS_LOG_INFO, TAG,
+                "%s/%d offset %lld: %s; not logged again", m->topic, m->partition,
+                (long long)m->offset, d.reason);
     } else if (d.kind == ALERT_NONE) {
         if (q)
             sis_log_debug(TAG, "%s: no alert: %s", q->id, d.reason);
