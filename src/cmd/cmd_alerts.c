@@ -4,7 +4,8 @@
  * Joins consumer group --group on --topic and, for each `sismos` record, decides (alert_state)
  * whether it calls for an ALERTA, an ACTUALIZACION or nothing under the rules (alert_rule).
  * Order of effects for an alert, which is what makes a crash lose nothing:
- *   1. append the line to the log and fdatasync it (alert_log_append);
+ *   1. under the log's lock, decide again with the lines other processes sharing the log
+ *      appended, append the line and fdatasync it (alert_log_append);
  *   2. record it in the in-memory de-duplication state;
  *   3. print the box on stdout;
  *   4. store the message's offset (manual store), committed in the background, on revocation
@@ -13,8 +14,9 @@
  * recognises it (alert_state.h) and it is not logged again. Messages that call for nothing,
  * tombstones and undecodable records are stored right away (the latter with a warning).
  *
- * Exit: SIGINT/SIGTERM commit the stored offsets, leave the group, exit 0. A log that cannot
- * be written stops the command with status 1 before the message's offset is stored.
+ * Exit: SIGINT/SIGTERM commit the stored offsets, leave the group, exit 0 (a failed final
+ * commit is only a warning: the log recognises what is consumed again). A log that cannot be
+ * written stops the command with status 1 before the message's offset is stored.
  */
 #include "alert_box.h"
 #include "alert_log.h"
@@ -84,8 +86,28 @@ static int handle(alerts_run_t *r, const kc_msg_t *m, char *err, size_t errlen)
         kc_consumer_store(r->consumer, m);
         return SIS_OK;
     }
+    /* Lines other processes sharing the log appended since the last message. */
+    if (alert_log_catch_up(r->log, err, errlen) != SIS_OK)
+        return SIS_ERR;
     alert_decision_t d;
     alert_state_decide(r->state, &r->rule, m->topic, m->partition, m->offset, q, &d);
+    if (d.kind == ALERT_ALERTA || d.kind == ALERT_ACTUALIZACION) {
+        /* Decide again under the lock: another process may just have alerted this event. */
+        if (alert_log_lock(r->log, err, errlen) != SIS_OK)
+            return SIS_ERR;
+        alert_state_decide(r->state, &r->rule, m->topic, m->partition, m->offset, q, &d);
+        if (d.kind == ALERT_ALERTA || d.kind == ALERT_ACTUALIZACION) {
+            sis_buf_reset(&r->line);
+            alert_log_format(&r->line, q, &d, m->topic, m->partition, m->offset,
+                             sis_wall_ms());
+            if (alert_log_append(r->log, r->line.data, r->line.len, err, errlen) != SIS_OK) {
+                alert_log_unlock(r->log);
+                return SIS_ERR;
+            }
+            alert_state_record(r->state, q, m->topic, m->partition, m->offset);
+        }
+        alert_log_unlock(r->log);
+    }
     if (d.kind == ALERT_REPLAYED) {
         /* The first one of a run is worth an info line: it shows a crash window was hit. */
         sis_log(r->n.replayed++ ? SIS_LOG_DEBUG : SIS_LOG_INFO, TAG,
@@ -95,11 +117,6 @@ static int handle(alerts_run_t *r, const kc_msg_t *m, char *err, size_t errlen)
         if (q)
             sis_log_debug(TAG, "%s: no alert: %s", q->id, d.reason);
     } else {
-        sis_buf_reset(&r->line);
-        alert_log_format(&r->line, q, &d, m->topic, m->partition, m->offset, sis_wall_ms());
-        if (alert_log_append(r->log, r->line.data, r->line.len, err, errlen) != SIS_OK)
-            return SIS_ERR;
-        alert_state_record(r->state, q, m->topic, m->partition, m->offset);
         if (d.kind == ALERT_ALERTA)
             r->n.alerts++;
         else
@@ -238,15 +255,15 @@ int cmd_alerts(int argc, char **argv)
     signal(SIGXFSZ, SIG_IGN); /* a file size limit surfaces as EFBIG from write() */
 
     r.state = alert_state_new();
-    alert_log_stats_t ls;
-    r.log = alert_log_open(log_path, on_log_entry, r.state, &ls, err, sizeof err);
+    r.log = alert_log_open(log_path, on_log_entry, r.state, err, sizeof err);
     if (!r.log) {
         fprintf(stderr, "sismo alerts: %s\n", err);
         ret = SIS_EXIT_FAIL;
         goto out;
     }
-    sis_log_info(TAG, "alert log '%s': %zu alerts of %zu events loaded%s", log_path, ls.loaded,
-                 alert_state_events(r.state), ls.bad ? " (some lines ignored, see above)" : "");
+    const alert_log_stats_t *ls = alert_log_stats(r.log);
+    sis_log_info(TAG, "alert log '%s': %zu alerts of %zu events loaded%s", log_path, ls->loaded,
+                 alert_state_events(r.state), ls->bad ? " (some lines ignored, see above)" : "");
 
     sis_strlist_push(&topics, topic);
     kc_consumer_conf_t cc = {.group = group, .topics = &topics, .manual_store = 1, .tag = TAG};
@@ -257,10 +274,11 @@ int cmd_alerts(int argc, char **argv)
         goto out;
     }
     ret = run(&r);
-    if (kc_consumer_close(r.consumer, err, sizeof err) != SIS_OK) {
-        sis_log_error(TAG, "%s", err);
-        ret = SIS_EXIT_FAIL;
-    }
+    /* A failed final commit loses nothing: every alert is in the log, and messages consumed
+     * again are recognised there. So it is a warning, not a failed run. */
+    if (kc_consumer_close(r.consumer, err, sizeof err) != SIS_OK)
+        sis_log_warn(TAG, "%s; the last messages will be consumed again and found in the log",
+                     err);
     sis_log_info(TAG,
                  "stopped: %lu messages, %lu alerts, %lu updates, %lu replayed, %lu invalid, "
                  "%lu tombstones",

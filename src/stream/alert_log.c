@@ -50,7 +50,11 @@
 struct alert_log {
     char *path;
     int fd;
-    off_t size; /* bytes of complete lines in the file */
+    off_t rd_off; /* end of the last complete line read (= file size while locked) */
+    alert_log_entry_fn fn;
+    void *ctx;
+    quake_t q; /* decoding buffer for lines read back */
+    alert_log_stats_t stats;
 };
 
 /* ---- writing ------------------------------------------------------------------------ */
@@ -98,7 +102,7 @@ int alert_log_append(alert_log_t *l, const char *line, size_t len, char *errbuf,
             continue;
         if (w <= 0) {
             int e = w < 0 ? errno : EIO;
-            if (ftruncate(l->fd, l->size) != 0)
+            if (ftruncate(l->fd, l->rd_off) != 0)
                 sis_log_error("alerts", "cannot remove the partial line from '%s': %s",
                               l->path, strerror(errno));
             return sis_seterr(errbuf, errlen, "cannot append to alert log '%s': %s", l->path,
@@ -108,13 +112,13 @@ int alert_log_append(alert_log_t *l, const char *line, size_t len, char *errbuf,
     }
     if (fdatasync(l->fd) != 0) {
         int e = errno;
-        if (ftruncate(l->fd, l->size) != 0)
+        if (ftruncate(l->fd, l->rd_off) != 0)
             sis_log_error("alerts", "cannot remove the unsynced line from '%s': %s", l->path,
                           strerror(errno));
         return sis_seterr(errbuf, errlen, "cannot sync alert log '%s': %s", l->path,
                           strerror(e));
     }
-    l->size += (off_t)len;
+    l->rd_off += (off_t)len; /* our own lines are not read back: the caller records them */
     return SIS_OK;
 }
 
@@ -196,30 +200,28 @@ static int read_line(quake_t *q, const char *s, size_t n, line_ctx_t *lc, char *
     return SIS_OK;
 }
 
-/* Reads the whole file line by line; sets l->size to the end of the last complete line. */
-static int load(alert_log_t *l, alert_log_entry_fn fn, void *ctx, alert_log_stats_t *st,
-                char *errbuf, size_t errlen)
+/*
+ * Reads the complete lines after l->rd_off (written by this or another process), calls the
+ * callback for each valid one and advances rd_off past them. Bytes after the last newline
+ * are left alone: a line another process is writing right now, or a torn line. *end_pos
+ * gets the end of the data read.
+ */
+static int catch_up(alert_log_t *l, off_t *end_pos, char *errbuf, size_t errlen)
 {
     sis_buf_t line = SIS_BUF_INIT;
-    quake_t q;
-    quake_init(&q);
     char chunk[65536];
-    off_t pos = 0, line_start = 0;
+    off_t pos = l->rd_off;
     int skipping = 0; /* inside an over-long line */
     int rc = SIS_OK;
-    if (lseek(l->fd, 0, SEEK_SET) < 0) {
-        rc = sis_seterr(errbuf, errlen, "cannot read alert log '%s': %s", l->path,
-                        strerror(errno));
-        goto out;
-    }
+    alert_log_stats_t *st = &l->stats;
     for (;;) {
-        ssize_t r = read(l->fd, chunk, sizeof chunk);
+        ssize_t r = pread(l->fd, chunk, sizeof chunk, pos);
         if (r < 0 && errno == EINTR)
             continue;
         if (r < 0) {
             rc = sis_seterr(errbuf, errlen, "cannot read alert log '%s': %s", l->path,
                             strerror(errno));
-            goto out;
+            break;
         }
         if (r == 0)
             break;
@@ -246,37 +248,86 @@ static int load(alert_log_t *l, alert_log_entry_fn fn, void *ctx, alert_log_stat
                 st->bad++;
                 sis_log_warn("alerts", "%s:%zu: ignored: line longer than %d bytes", l->path,
                              st->lines, ALERT_LOG_MAX_LINE);
-            } else if (read_line(&q, line.data ? line.data : "", line.len, &lc, err,
+            } else if (read_line(&l->q, line.data ? line.data : "", line.len, &lc, err,
                                  sizeof err) != SIS_OK) {
                 st->bad++;
                 sis_log_warn("alerts", "%s:%zu: ignored: %s", l->path, st->lines, err);
             } else {
                 st->loaded++;
-                if (fn)
-                    fn(ctx, &q, &lc.e);
+                if (l->fn)
+                    l->fn(l->ctx, &l->q, &lc.e);
             }
             skipping = 0;
             sis_buf_reset(&line);
-            line_start = pos;
+            l->rd_off = pos;
         }
     }
-    l->size = line_start;
-    if (pos > line_start) {
-        st->torn_bytes = (size_t)(pos - line_start);
-        if (ftruncate(l->fd, line_start) != 0 || fdatasync(l->fd) != 0) {
-            rc = sis_seterr(errbuf, errlen, "cannot repair torn last line of '%s': %s",
-                            l->path, strerror(errno));
-            goto out;
-        }
-        sis_log_warn("alerts",
-                     "%s: removed a torn last line (%zu bytes, no newline) left by a crash; "
-                     "its message will be handled again",
-                     l->path, st->torn_bytes);
-    }
-out:
-    quake_release(&q);
+    *end_pos = pos;
     sis_buf_release(&line);
     return rc;
+}
+
+/* With the lock held, bytes after the last complete line cannot belong to a live writer
+ * (writers hold the lock until their line is synced): they are a torn line left by a crash.
+ * Removes them. */
+static int repair_tail(alert_log_t *l, off_t end_pos, char *errbuf, size_t errlen)
+{
+    if (end_pos <= l->rd_off)
+        return SIS_OK;
+    size_t torn = (size_t)(end_pos - l->rd_off);
+    if (ftruncate(l->fd, l->rd_off) != 0 || fdatasync(l->fd) != 0)
+        return sis_seterr(errbuf, errlen, "cannot repair torn last line of '%s': %s", l->path,
+                          strerror(errno));
+    l->stats.torn_bytes += torn;
+    sis_log_warn("alerts",
+                 "%s: removed a torn last line (%zu bytes, no newline) left by a crash; its "
+                 "message will be handled again",
+                 l->path, torn);
+    return SIS_OK;
+}
+
+static int lock_fd(alert_log_t *l, int op, char *errbuf, size_t errlen)
+{
+    while (flock(l->fd, op) != 0) {
+        if (errno != EINTR)
+            return sis_seterr(errbuf, errlen, "cannot %s alert log '%s': %s",
+                              op == LOCK_UN ? "unlock" : "lock", l->path, strerror(errno));
+    }
+    return SIS_OK;
+}
+
+int alert_log_catch_up(alert_log_t *l, char *errbuf, size_t errlen)
+{
+    struct stat sb;
+    if (fstat(l->fd, &sb) == 0 && sb.st_size == l->rd_off)
+        return SIS_OK; /* the common case: nothing new, one system call */
+    off_t end_pos;
+    return catch_up(l, &end_pos, errbuf, errlen);
+}
+
+int alert_log_lock(alert_log_t *l, char *errbuf, size_t errlen)
+{
+    off_t end_pos;
+    if (lock_fd(l, LOCK_EX, errbuf, errlen) != SIS_OK)
+        return SIS_ERR;
+    if (catch_up(l, &end_pos, errbuf, errlen) != SIS_OK ||
+        repair_tail(l, end_pos, errbuf, errlen) != SIS_OK) {
+        lock_fd(l, LOCK_UN, NULL, 0);
+        return SIS_ERR;
+    }
+    return SIS_OK;
+}
+
+void alert_log_unlock(alert_log_t *l)
+{
+    char err[SIS_ERRLEN];
+    if (lock_fd(l, LOCK_UN, err, sizeof err) != SIS_OK)
+        sis_log_error("alerts", "%s", err);
+}
+
+const alert_log_stats_t *alert_log_stats(const alert_log_t *l)
+{
+    return &l->stats;
 }
 
 /* Makes a newly created file's directory entry durable. */
@@ -293,13 +344,9 @@ static void sync_parent_dir(const char *path)
     free(copy);
 }
 
-alert_log_t *alert_log_open(const char *path, alert_log_entry_fn fn, void *ctx,
-                            alert_log_stats_t *stats, char *errbuf, size_t errlen)
+alert_log_t *alert_log_open(const char *path, alert_log_entry_fn fn, void *ctx, char *errbuf,
+                            size_t errlen)
 {
-    alert_log_stats_t dummy;
-    if (!stats)
-        stats = &dummy;
-    memset(stats, 0, sizeof *stats);
     int created = 1;
     int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0 && errno == EEXIST) {
@@ -316,26 +363,20 @@ alert_log_t *alert_log_open(const char *path, alert_log_entry_fn fn, void *ctx,
         close(fd);
         return NULL;
     }
-    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        if (errno == EWOULDBLOCK)
-            sis_seterr(errbuf, errlen,
-                       "alert log '%s' is in use by another process (each 'sismo alerts' "
-                       "needs its own --log)",
-                       path);
-        else
-            sis_seterr(errbuf, errlen, "cannot lock alert log '%s': %s", path, strerror(errno));
-        close(fd);
-        return NULL;
-    }
     if (created)
         sync_parent_dir(path);
     alert_log_t *l = SIS_NEW(alert_log_t);
     l->path = sis_xstrdup(path);
     l->fd = fd;
-    if (load(l, fn, ctx, stats, errbuf, errlen) != SIS_OK) {
+    l->fn = fn;
+    l->ctx = ctx;
+    quake_init(&l->q);
+    /* Under the lock, so that a torn tail is told apart from a line being written. */
+    if (alert_log_lock(l, errbuf, errlen) != SIS_OK) {
         alert_log_close(l);
         return NULL;
     }
+    alert_log_unlock(l);
     return l;
 }
 
@@ -348,7 +389,8 @@ void alert_log_close(alert_log_t *l)
 {
     if (!l)
         return;
-    close(l->fd); /* releases the lock */
+    close(l->fd); /* releases the lock if held */
+    quake_release(&l->q);
     free(l->path);
     free(l);
 }
