@@ -40,6 +40,29 @@
 
 #define TAG "alerts"
 
+/*
+ * Fault injection for tests: SISMO_ALERTS_FAULT=before-log:N or after-log:N makes the process
+ * commit every offset stored so far (the worst case for a crash) and kill itself with
+ * SIGKILL just before, or just after, appending its Nth alert to the log.
+ */
+typedef enum { FAULT_NONE, FAULT_BEFORE_LOG, FAULT_AFTER_LOG } alerts_fault_t;
+static alerts_fault_t fault_at;
+static long fault_n, fault_count;
+
+static void fault_setup(void)
+{
+    const char *f = getenv("SISMO_ALERTS_FAULT");
+    if (!f || !*f)
+        return;
+    if (!strncmp(f, "before-log:", 11))
+        fault_at = FAULT_BEFORE_LOG;
+    else if (!strncmp(f, "after-log:", 10))
+        fault_at = FAULT_AFTER_LOG;
+    fault_n = fault_at ? strtol(strchr(f, ':') + 1, NULL, 10) : 0;
+    if (fault_at)
+        sis_log_warn(TAG, "fault injection: SIGKILL %s alert %ld", f, fault_n);
+}
+
 typedef struct alerts_counts {
     unsigned long messages, alerts, updates, replayed, invalid, tombstones;
 } alerts_counts_t;
@@ -55,6 +78,15 @@ typedef struct alerts_run {
     alerts_counts_t n;
     sis_ratelimit_t invalid_rl;
 } alerts_run_t;
+
+static void fault_check(alerts_run_t *r, alerts_fault_t where)
+{
+    if (fault_at != where || fault_count != fault_n)
+        return;
+    char err[SIS_ERRLEN];
+    kc_consumer_commit(r->consumer, 1, err, sizeof err);
+    raise(SIGKILL);
+}
 
 static int opt_region(const char *arg, void *target, char *errbuf, size_t errlen)
 {
@@ -100,10 +132,13 @@ static int handle(alerts_run_t *r, const kc_msg_t *m, char *err, size_t errlen)
             sis_buf_reset(&r->line);
             alert_log_format(&r->line, q, &d, m->topic, m->partition, m->offset,
                              sis_wall_ms());
+            fault_count++;
+            fault_check(r, FAULT_BEFORE_LOG);
             if (alert_log_append(r->log, r->line.data, r->line.len, err, errlen) != SIS_OK) {
                 alert_log_unlock(r->log);
                 return SIS_ERR;
             }
+            fault_check(r, FAULT_AFTER_LOG);
             alert_state_record(r->state, q, m->topic, m->partition, m->offset);
         }
         alert_log_unlock(r->log);
@@ -251,6 +286,7 @@ int cmd_alerts(int argc, char **argv)
         goto out;
     }
     r.color = pick_color(color, no_color);
+    fault_setup();
     sis_signal_install();
     signal(SIGXFSZ, SIG_IGN); /* a file size limit surfaces as EFBIG from write() */
 
