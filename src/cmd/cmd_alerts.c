@@ -243,11 +243,11 @@ int cmd_alerts(int argc, char **argv)
         {"types", 0, SIS_OPT_STR, &types, "TYPE[,TYPE...]",
          "only these event types, e.g. earthquake (default: all)", NULL, 0},
         {"log", 'l', SIS_OPT_STR, &log_path, "PATH",
-         "alert log, one JSON line per alert; also the de-duplication state "
-         "(default ./alertas.log)",
+         "alert log (JSON lines) and de-duplication state; processes of one group on one "
+         "machine may share it (default ./alertas.log)",
          NULL, 0},
         {"no-color", 0, SIS_OPT_FLAG, &no_color, NULL,
-         "plain boxes even on a terminal (also when NO_COLOR is set)", NULL, 0},
+         "plain boxes even on a terminal (NO_COLOR=1 does the same)", NULL, 0},
         {"color", 0, SIS_OPT_FLAG, &color, NULL, "coloured boxes even when stdout is not a terminal",
          NULL, 0},
         SIS_OPT_END,

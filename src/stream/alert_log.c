@@ -380,11 +380,6 @@ alert_log_t *alert_log_open(const char *path, alert_log_entry_fn fn, void *ctx, 
     return l;
 }
 
-const char *alert_log_path(const alert_log_t *l)
-{
-    return l->path;
-}
-
 void alert_log_close(alert_log_t *l)
 {
     if (!l)

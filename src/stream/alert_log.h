@@ -77,7 +77,6 @@ void alert_log_format(sis_buf_t *out, const quake_t *q, const alert_decision_t *
 int alert_log_append(alert_log_t *l, const char *line, size_t len, char *errbuf, size_t errlen);
 
 const alert_log_stats_t *alert_log_stats(const alert_log_t *l);
-const char *alert_log_path(const alert_log_t *l);
 void alert_log_close(alert_log_t *l);
 
 #endif

@@ -49,9 +49,11 @@ topic=$(uniq sismos)
 topic2=$(uniq sismos-crash)
 start_broker "$topic:3" "$topic2:3"
 # Signals: clean exit within 2 s, partitions assigned and idle.
-for sig in INT TERM; do
+for sig in INT TERM; do   # both join at once, in separate groups
     bg "sig$sig" "$SISMO" alerts -b "$BOOTSTRAP" --topic "$topic" --group "$(uniq "g-$sig")" \
         --log "$T_DIR/sig$sig.log" "${GROUP_OPTS[@]}"
+done
+for sig in INT TERM; do
     wait_until 30 grep -q 'assigned 3 partitions' "$T_DIR/sig$sig.err"
     t0=$(date +%s%N); kill -"$sig" "${PIDS[sig$sig]}"
     rc=0; wait "${PIDS[sig$sig]}" || rc=$?; unset "PIDS[sig$sig]"
