@@ -98,8 +98,8 @@ static void on_log_entry(void *ctx, const quake_t *q, const alert_log_entry_t *e
     alert_state_record(ctx, q, e->topic, e->partition, e->offset);
 }
 
-/* Handles one message; returns SIS_ERR only when the log cannot be written (the message's
- * offset is then not stored). */
+/* Handles one message; returns SIS_ERR only when the log cannot be read, locked or written
+ * (the message's offset is then not stored). */
 static int handle(alerts_run_t *r, const kc_msg_t *m, char *err, size_t errlen)
 {
     const quake_t *q = NULL;
