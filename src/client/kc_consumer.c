@@ -33,6 +33,14 @@ static void kc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         c->assigned = parts->cnt;
         sis_log_debug(st->tag, "assigned %d partitions", parts->cnt);
     } else {
+        /* manual_store: commit what the owner finished before the partitions move, so the
+         * next owner starts right after it instead of at the last background commit. */
+        if (c->manual_store) {
+            rd_kafka_resp_err_t cerr = rd_kafka_commit(rk, NULL, 0);
+            if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
+                sis_log_warn(st->tag, "commit before giving up partitions failed: %s",
+                             rd_kafka_err2str(cerr));
+        }
         rd_kafka_assign(rk, NULL);
         c->assigned = 0;
         sis_log_debug(st->tag, "partitions revoked");

@@ -5,7 +5,9 @@
  * kc_consumer_poll() and committed in the background (at-least-once for a process that
  * finishes handling a message before polling the next). Subcommands that must not lose work
  * (alerts, stats) set manual_store and call kc_consumer_store() after their side effects are
- * durable; only stored offsets are ever committed.
+ * durable; only stored offsets are ever committed. With manual_store, the stored offsets are
+ * also committed synchronously when partitions are revoked (rebalance), before they are
+ * released, so that the next owner resumes right after the work already done.
  */
 #ifndef KC_CONSUMER_H
 #define KC_CONSUMER_H

@@ -451,6 +451,12 @@ enum { F_ID = 1, F_LAT = 2, F_LON = 4, F_TIME = 8, F_UPDATED = 16 };
 
 int quake_decode(quake_t *q, const char *json, size_t len, char *errbuf, size_t errlen)
 {
+    return quake_decode_ext(q, json, len, NULL, NULL, errbuf, errlen);
+}
+
+int quake_decode_ext(quake_t *q, const char *json, size_t len, quake_extra_fn on_extra,
+                     void *ctx, char *errbuf, size_t errlen)
+{
     quake_reset(q);
     jr_t r = {json, json + len, json, errbuf, errlen};
     unsigned seen = 0;
@@ -537,7 +543,10 @@ int quake_decode(quake_t *q, const char *json, size_t len, char *errbuf, size_t 
             } else if (KEY("ids")) {
                 rc = rd_ids(&r, q);
             } else {
+                const char *v = r.p;
                 rc = skip_value(&r, 0);
+                if (rc == SIS_OK && on_extra)
+                    rc = on_extra(ctx, k, kl, v, (size_t)(r.p - v), errbuf, errlen);
             }
 #undef KEY
             if (rc)

@@ -77,6 +77,19 @@ void quake_reset(quake_t *q);
  */
 int quake_decode(quake_t *q, const char *json, size_t len, char *errbuf, size_t errlen);
 
+/*
+ * quake_decode() for formats that extend the record with fields of their own (alertas.log):
+ * for every top-level field the record does not define, calls
+ *   on_extra(ctx, key, key_len, value, value_len, errbuf, errlen)
+ * with the key's raw bytes and the value's JSON text (a validated slice of `json`). A
+ * callback returning SIS_ERR (reason in errbuf) stops the decode, which returns SIS_ERR.
+ * Keys written with escapes are passed with key_len 0. on_extra may be NULL.
+ */
+typedef int (*quake_extra_fn)(void *ctx, const char *key, size_t key_len, const char *value,
+                              size_t value_len, char *errbuf, size_t errlen);
+int quake_decode_ext(quake_t *q, const char *json, size_t len, quake_extra_fn on_extra,
+                     void *ctx, char *errbuf, size_t errlen);
+
 /* Appends the canonical JSON (field order as documented above) to out. */
 void quake_encode(const quake_t *q, sis_buf_t *out);
 

@@ -130,8 +130,54 @@ static void test_long_strings(void)
     sis_buf_release(&j);
 }
 
+/* quake_decode_ext: unknown top-level fields reach the callback as raw JSON; the record's
+ * own fields do not; a callback error stops the decode. */
+typedef struct {
+    int n;
+    char keys[4][16], vals[4][64];
+} extra_seen_t;
+
+static int collect_extra(void *ctx, const char *k, size_t kl, const char *v, size_t vl,
+                         char *errbuf, size_t errlen)
+{
+    extra_seen_t *s = ctx;
+    if (kl == 4 && !memcmp(k, "stop", 4))
+        return sis_seterr(errbuf, errlen, "stop requested");
+    if (s->n < 4) {
+        snprintf(s->keys[s->n], sizeof s->keys[0], "%.*s", (int)kl, k);
+        snprintf(s->vals[s->n], sizeof s->vals[0], "%.*s", (int)vl, v);
+        s->n++;
+    }
+    return SIS_OK;
+}
+
+static void test_decode_ext(void)
+{
+    const char *j = "{\"id\":\"a\",\"x\": [1, {\"y\":\"}\"}] ,\"latitud\":1,\"longitud\":2,"
+                    "\"timestamp\":\"2024-01-15T10:30:00Z\",\"aviso\":\"ALERTA\",\"n\":-12}";
+    quake_t q;
+    char err[SIS_ERRLEN];
+    extra_seen_t s = {0};
+    quake_init(&q);
+    TEST_EQ_INT(quake_decode_ext(&q, j, strlen(j), collect_extra, &s, err, sizeof err), SIS_OK);
+    TEST_EQ_INT(s.n, 3);
+    TEST_EQ_STR(s.keys[0], "x");
+    TEST_EQ_STR(s.vals[0], "[1, {\"y\":\"}\"}]");
+    TEST_EQ_STR(s.keys[1], "aviso");
+    TEST_EQ_STR(s.vals[1], "\"ALERTA\"");
+    TEST_EQ_STR(s.vals[2], "-12");
+    TEST_EQ_STR(q.id, "a");
+    const char *stop = "{\"id\":\"a\",\"stop\":1,\"latitud\":1,\"longitud\":2,"
+                       "\"timestamp\":\"2024-01-15T10:30:00Z\"}";
+    TEST_EQ_INT(quake_decode_ext(&q, stop, strlen(stop), collect_extra, &s, err, sizeof err),
+                SIS_ERR);
+    TEST_EQ_STR(err, "stop requested");
+    quake_release(&q);
+}
+
 int test_quake(void)
 {
+    test_decode_ext();
     test_decode_full();
     test_decode_nulls();
     test_decode_errors();
