@@ -25,6 +25,7 @@
 #include "kc_consumer.h"
 #include "quake.h"
 #include "sis_err.h"
+#include "sis_heartbeat.h"
 #include "sis_log.h"
 #include "sis_opt.h"
 #include "sis_signal.h"
@@ -173,6 +174,7 @@ static int run(alerts_run_t *r)
     while (!sis_signal_stop_requested()) {
         kc_msg_t m;
         int got = kc_consumer_poll(r->consumer, 100, &m);
+        sis_heartbeat(); /* liveness for `sismo up`: the loop turns at least every 100 ms */
         int now_assigned = kc_consumer_assignment_count(r->consumer);
         if (now_assigned != assigned) {
             sis_log_info(TAG, "assigned %d partitions", now_assigned);
