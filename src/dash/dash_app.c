@@ -78,7 +78,8 @@ static void on_change(void *arg, const dash_change_t *ch)
 static void warn_bad(dash_app_t *a, const kc_msg_t *m, const char *why)
 {
     uint64_t suppressed = 0;
-    if (sis_ratelimit_ok(&a->bad_log, &suppressed))
+    int which = strcmp(m->topic ? m->topic : "", a->conf.topic) != 0;
+    if (sis_ratelimit_ok(&a->bad_log[which], &suppressed))
         sis_log_warn("dashboard",
                      "skipping undecodable message %s[%d]@%lld: %s [%llu similar suppressed]",
                      m->topic, m->partition, (long long)m->offset, why,
@@ -274,7 +275,7 @@ int dash_app_run(const dash_conf_t *conf, char *errbuf, size_t errlen)
     a->conf = *conf;
     a->started_ms = sis_wall_ms();
     a->started_mono_ms = sis_mono_ms();
-    a->bad_log.interval_ms = 5000;
+    a->bad_log[0].interval_ms = a->bad_log[1].interval_ms = 5000;
     a->err_log.interval_ms = 5000;
     dash_store_init(&a->store, conf->window_ms, conf->max_quakes);
     dash_windows_init(&a->windows, conf->max_windows);

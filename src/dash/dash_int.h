@@ -47,7 +47,7 @@ typedef struct dash_app {
     int64_t started_ms;          /* wall clock at start */
     int64_t started_mono_ms;
     int64_t last_message_ms;     /* wall clock of the last message consumed, 0 = none */
-    sis_ratelimit_t bad_log;     /* invalid-message warnings */
+    sis_ratelimit_t bad_log[2];  /* invalid-message warnings: [0] quakes, [1] windows */
     sis_ratelimit_t err_log;     /* consumer error warnings */
 } dash_app_t;
 

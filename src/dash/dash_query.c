@@ -116,9 +116,11 @@ int dash_query_filter(const char *since, const char *minmag, const char *bbox,
     if (since && dash_query_since(since, now_ms, &f->since_ms, errbuf, errlen) != SIS_OK)
         return SIS_ERR;
     if (minmag) {
-        if (dash_query_minmag(minmag, &f->minmag, errbuf, errlen) != SIS_OK)
+        double m;
+        if (dash_query_minmag(minmag, &m, errbuf, errlen) != SIS_OK)
             return SIS_ERR;
         f->has_minmag = 1;
+        f->minmag_tenths = dash_mag_tenths(m);
     }
     if (bbox && dash_query_bbox(bbox, f, errbuf, errlen) != SIS_OK)
         return SIS_ERR;

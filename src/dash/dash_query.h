@@ -6,7 +6,8 @@
  *              a duration back from the dashboard's clock: "90s", "15m", "1h", "7d";
  *              "hour", "day", "week" (= 1h, 24h, 7d);
  *              an ISO-8601 time ("2025-12-06T23:10:00Z", offsets allowed)
- *   minmag=  a number: only events with a magnitude >= it (events without one are left out)
+ *   minmag=  a number: only events whose magnitude, rounded to one decimal, is >= it rounded
+ *            the same way (dash_mag_tenths); events without a magnitude are left out
  *   bbox=    west,south,east,north in degrees (GeoJSON order); west > east crosses the
  *            antimeridian
  *   limit=   at most this many events (1..1000000), newest first

@@ -4,6 +4,7 @@
 #include "dash_json.h"
 #include "sis_alloc.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -227,6 +228,11 @@ void dash_store_expire(dash_store_t *s, int64_t now_ms, dash_change_fn fn, void 
     }
 }
 
+long dash_mag_tenths(double mag)
+{
+    return (long)floor(mag * 10 + 0.5);
+}
+
 void dash_filter_init(dash_filter_t *f)
 {
     memset(f, 0, sizeof *f);
@@ -237,7 +243,7 @@ int dash_filter_match(const dash_filter_t *f, const dash_quake_t *q)
 {
     if (q->time_ms < f->since_ms)
         return 0;
-    if (f->has_minmag && (!q->has_mag || q->mag < f->minmag))
+    if (f->has_minmag && (!q->has_mag || dash_mag_tenths(q->mag) < f->minmag_tenths))
         return 0;
     if (f->has_bbox) {
         if (q->lat < f->south || q->lat > f->north)
@@ -249,9 +255,13 @@ int dash_filter_match(const dash_filter_t *f, const dash_quake_t *q)
     return 1;
 }
 
+/* Newest first; equal times by id, ascending (the documented snapshot order). */
 static int by_time_desc(const void *a, const void *b)
 {
-    return by_time_asc(b, a);
+    const dash_quake_t *x = *(const dash_quake_t *const *)a, *y = *(const dash_quake_t *const *)b;
+    if (x->time_ms != y->time_ms)
+        return x->time_ms > y->time_ms ? -1 : 1;
+    return strcmp(x->id, y->id);
 }
 
 size_t dash_store_select(const dash_store_t *s, const dash_filter_t *f,
@@ -288,6 +298,6 @@ void dash_store_summary(const dash_store_t *s, int64_t since_ms, dash_summary_t 
         }
         out->with_mag++;
         out->sum += q->mag;
-        out->m45 += q->mag >= 4.5;
+        out->m45 += dash_mag_tenths(q->mag) >= 45;
     }
 }

@@ -84,11 +84,18 @@ void dash_store_expire(dash_store_t *s, int64_t now_ms, dash_change_fn fn, void 
 /* The entry whose preferred id is id, NULL if none. */
 const dash_quake_t *dash_store_get(const dash_store_t *s, const char *id);
 
+/*
+ * Magnitude comparisons (classes, minmag, M4.5+) use the magnitude rounded to one decimal,
+ * the precision USGS displays: a 4.46 is shown as 4.5 and counts as M4.5+. Returns the
+ * rounded magnitude in tenths (4.46 -> 45), rounding halves up.
+ */
+long dash_mag_tenths(double mag);
+
 /* Selection for snapshots. */
 typedef struct dash_filter {
     int64_t since_ms;   /* origin time >= since_ms; INT64_MIN for no bound */
-    int has_minmag;     /* then: magnitude known and >= minmag */
-    double minmag;
+    int has_minmag;     /* then: magnitude known and, rounded to tenths, >= minmag_tenths */
+    long minmag_tenths;
     int has_bbox;       /* then: west <= lon <= east (wrapping when west > east),
                            south <= lat <= north */
     double west, south, east, north;
@@ -109,7 +116,7 @@ typedef struct dash_summary {
     size_t with_mag; /* entries with a magnitude (the average is over these) */
     double max, sum;
     const char *max_id; /* borrowed from the store; NULL when with_mag == 0 */
-    size_t m45;         /* magnitude >= 4.5 */
+    size_t m45;         /* magnitude >= 4.5 (rounded to tenths, dash_mag_tenths) */
     size_t tsunami;     /* tsunami flag set */
 } dash_summary_t;
 
