@@ -317,7 +317,10 @@ int dash_app_run(const dash_conf_t *conf, char *errbuf, size_t errlen)
         snprintf(group, sizeof group, "sismo-dashboard-%s-%d-%llx", host, (int)getpid(),
                  (unsigned long long)a->started_ms);
     }
-    static const char *const consumer_defaults[] = {"enable.auto.commit", "false", NULL};
+    /* fetch.wait.max.ms: an idle fetch returns after 100 ms instead of 500, so a new event
+     * reaches the page sooner (the cost is a few idle fetches per second). */
+    static const char *const consumer_defaults[] = {"enable.auto.commit", "false",
+                                                    "fetch.wait.max.ms", "100", NULL};
     kc_consumer_conf_t cc = {.group = group,
                              .topics = &topics,
                              .from_beginning = 1,

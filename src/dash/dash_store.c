@@ -178,6 +178,9 @@ void dash_store_put(dash_store_t *s, const quake_t *r, int64_t now_ms, dash_chan
         quake_free(q);
         return;
     }
+    /* The clock moves before callbacks run, so that they see the time including q. */
+    if (q->time_ms > s->newest_ms)
+        s->newest_ms = q->time_ms;
     for (int j = 0; j < n_related; j++)
         if (related[j] != self)
             remove_at(s, related[j]->pos, "merged", fn, arg);
@@ -205,8 +208,6 @@ void dash_store_put(dash_store_t *s, const quake_t *r, int64_t now_ms, dash_chan
         if (fn)
             fn(arg, &ch);
     }
-    if (q->time_ms > s->newest_ms)
-        s->newest_ms = q->time_ms;
     enforce_capacity(s, fn, arg);
 }
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 /*
  * Client states: CONNECTED (in s->clients, cursor moving) -> DOOMED (still in the list,
@@ -245,6 +246,11 @@ void http_sse_accept(http_sse_t *s, http_req_t *req, const char *last_id)
     /* A stream is idle by design: libevent's request timeouts must not close it. Dead
      * peers are found by the keepalives and the stall check instead. */
     bufferevent_set_timeouts(bev, NULL, NULL);
+    /* The kernel's send buffer is per-client memory too: left to autotuning it grows to
+     * megabytes (tcp_wmem) for a peer that does not read, hiding it from the checks below
+     * and multiplying by the number of clients. Pin it to the client's budget. */
+    int sndbuf = s->conf.client_buffer > (1u << 30) ? 1 << 30 : (int)s->conf.client_buffer;
+    setsockopt(bufferevent_getfd(bev), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
     c->out = bufferevent_get_output(bev);
     c->watch = evbuffer_add_cb(c->out, on_drain, c);
     evhttp_connection_set_closecb(c->evcon, on_close, c);

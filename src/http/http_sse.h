@@ -12,7 +12,8 @@
  *     events;
  *   - a client whose socket accepted nothing for stall_timeout_ms while data was waiting is
  *     dropped ("stalled"), which frees its buffers even if the ring is not moving.
- * The memory a client can pin is thus bounded by client_buffer plus the frames it
+ * The memory a client can pin is thus bounded by client_buffer (its socket's kernel send
+ * buffer is set to the same size, instead of autotuning to megabytes) plus the frames it
  * references, which the ring owns anyway.
  *
  * Stream start: "retry: <retry_ms>" (reconnection delay for EventSource), then, depending

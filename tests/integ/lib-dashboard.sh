@@ -8,8 +8,8 @@
 #   dash_messages         messages consumed so far (from /healthz)
 #   wait_messages N [SECS]    waits until the dashboard consumed at least N messages
 #   count_lines FILE      non-empty lines of FILE
-TOPIC=$(uniq sismos)
-STATS_TOPIC=$(uniq sismos-stats)
+export TOPIC=$(uniq sismos)
+export STATS_TOPIC=$(uniq sismos-stats)
 DASH_TOPICS=("$TOPIC:3" "$STATS_TOPIC:1")
 FIXTURES=$ROOT/tests/fixtures/dashboard
 
