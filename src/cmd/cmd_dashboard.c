@@ -48,7 +48,9 @@ int cmd_dashboard(int argc, char **argv)
         {"max-clients", 0, SIS_OPT_INT, &max_clients, "N",
          "concurrent event streams; more get 503 (default 4096)", NULL, 0},
         {"client-buffer", 0, SIS_OPT_INT, &client_buffer, "BYTES",
-         "bytes queued per event stream before it is held back (default 262144)", NULL, 0},
+         "socket send buffer of each event stream; user space holds at most 16 KiB more "
+         "(default 262144)",
+         NULL, 0},
         {"ring", 0, SIS_OPT_INT, &ring_events, "N",
          "events kept for Last-Event-ID resume (default 20000)", NULL, 0},
         {"heartbeat", 0, SIS_OPT_DURATION, &dc.heartbeat_ms, "DURATION",

@@ -37,7 +37,7 @@ typedef struct dash_conf {
     size_t max_quakes;        /* entries kept at most (default 100000) */
     size_t max_windows;       /* window results kept (default 4032 = 14 days of 5 min) */
     size_t max_clients;       /* concurrent event streams (default 4096) */
-    size_t client_buffer;     /* bytes queued per stream before it is held back (256 KiB) */
+    size_t client_buffer;     /* kernel send buffer per stream (256 KiB), see http_sse.h */
     size_t ring_events;       /* events kept for Last-Event-ID resume (default 20000) */
     size_t ring_bytes;        /* and their bytes at most (default 32 MiB) */
     int64_t heartbeat_ms;     /* keepalive comments to idle streams (default 15 s) */

@@ -25,33 +25,44 @@ http_frame_t *http_frame_new(const char *id, const char *event, const char *data
 {
     /* Worst case every byte of data is a newline, each becoming "\ndata: ". */
     size_t lines = 1;
-    for (size_t i = 0; i < len; i++)
+    for (size_t i = 0; data && i < len; i++)
         lines += data[i] == '\n';
-    size_t cap = (id ? strlen(id) + 6 : 0) + (event ? strlen(event) + 9 : 0) + len +
-                 lines * 7 + 2;
-    http_frame_t *f = sis_xmalloc(sizeof *f + cap);
+    size_t cap = (id ? strlen(id) + 6 : 0) + (event ? strlen(event) + 9 : 0) + len + lines * 7 + 2;
+    const size_t pre_max = 18; /* 16 hex digits + CRLF */
+    http_frame_t *f = sis_xmalloc(sizeof *f + pre_max + cap + 2);
     f->refs = 1;
     f->seq = 0;
-    char *o = f->data;
-    if (id)
-        o += sprintf(o, "id: %s\n", id);
-    if (event)
-        o += sprintf(o, "event: %s\n", event);
-    size_t start = 0;
-    for (size_t i = 0; i <= len; i++) {
-        if (i == len || data[i] == '\n') {
-            size_t n = i - start;
-            if (n && data[start + n - 1] == '\r')
-                n--; /* a CR would end the line early for the client */
-            memcpy(o, "data: ", 6);
-            memcpy(o + 6, data + start, n);
-            o += 6 + n;
-            *o++ = '\n';
-            start = i + 1;
+    char *text = f->data + pre_max, *o = text;
+    if (!data) {
+        o += sprintf(o, ": %s\n\n", event ? event : "");
+    } else {
+        if (id)
+            o += sprintf(o, "id: %s\n", id);
+        if (event)
+            o += sprintf(o, "event: %s\n", event);
+        size_t start = 0;
+        for (size_t i = 0; i <= len; i++) {
+            if (i == len || data[i] == '\n') {
+                size_t n = i - start;
+                if (n && data[start + n - 1] == '\r')
+                    n--; /* a CR would end the line early for the client */
+                memcpy(o, "data: ", 6);
+                memcpy(o + 6, data + start, n);
+                o += 6 + n;
+                *o++ = '\n';
+                start = i + 1;
+            }
         }
+        *o++ = '\n';
     }
-    *o++ = '\n';
-    f->len = (size_t)(o - f->data);
+    f->len = (size_t)(o - text);
+    memcpy(o, "\r\n", 2);
+    /* The chunk header goes right before the text: move the text down behind it. */
+    char hdr[20];
+    int hn = snprintf(hdr, sizeof hdr, "%zx\r\n", f->len);
+    f->pre = (size_t)hn;
+    memcpy(f->data, hdr, (size_t)hn);
+    memmove(f->data + hn, text, f->len + 2);
     return f;
 }
 

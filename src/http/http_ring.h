@@ -24,15 +24,28 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * A frame is stored ready for both kinds of connection, so that sending it never allocates:
+ *   data[0 .. pre)                 "<len in hex>\r\n"  (HTTP/1.1 chunk header)
+ *   data[pre .. pre + len)         the event-stream text (HTTP_FRAME_TEXT)
+ *   data[pre + len .. + 2)         "\r\n"               (chunk trailer)
+ * An HTTP/1.1 stream (chunked) sends all of it (HTTP_FRAME_CHUNK_LEN bytes), an HTTP/1.0
+ * one the text only.
+ */
 typedef struct http_frame {
     unsigned refs; /* the ring's reference + one per socket buffer holding it */
     uint64_t seq;  /* 0 for frames outside the ring (per-client notices) */
-    size_t len;
-    char data[];   /* len bytes of text/event-stream */
+    size_t len;    /* bytes of event-stream text */
+    size_t pre;    /* bytes of the chunk header before it */
+    char data[];
 } http_frame_t;
 
-/* Formats a frame; id may be NULL (no "id:" line), data is split into "data:" lines. The
- * new frame has one reference, owned by the caller. */
+#define HTTP_FRAME_TEXT(f) ((f)->data + (f)->pre)
+#define HTTP_FRAME_CHUNK_LEN(f) ((f)->pre + (f)->len + 2)
+
+/* Formats a frame; id may be NULL (no "id:" line), event NULL (no "event:" line), data is
+ * split into "data:" lines; with data NULL the frame is a comment line (": <event>").
+ * The new frame has one reference, owned by the caller. */
 http_frame_t *http_frame_new(const char *id, const char *event, const char *data, size_t len);
 void http_frame_ref(http_frame_t *f);
 void http_frame_unref(http_frame_t *f);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 
 /*
@@ -28,6 +29,7 @@ typedef struct sse_client {
     int64_t last_progress_ms;       /* when `out` last drained (or was empty) */
     int64_t last_write_ms;          /* when we last queued anything */
     const char *doomed;             /* reason, NULL while connected */
+    int chunked;                    /* HTTP/1.1 chunked reply (else HTTP/1.0: raw stream) */
     struct sse_client *prev, *nextc;
 } sse_client_t;
 
@@ -36,12 +38,11 @@ struct http_sse {
     http_ring_t *ring;
     http_sse_conf_t conf;
     sse_client_t *clients;
+    http_frame_t *keepalive;  /* ": keepalive" comment, shared by every client */
     http_timer_t *heartbeat; /* keepalives and stall checks */
     http_timer_t *reaper;    /* frees doomed clients outside their callbacks */
     http_sse_stats_t stats;
 };
-
-static const char keepalive[] = ": keepalive\n\n";
 
 static void frame_cleanup(const void *data, size_t len, void *arg)
 {
@@ -65,34 +66,52 @@ static void doom(sse_client_t *c, const char *reason)
 
 static void on_flushed(struct evhttp_connection *evcon, void *arg);
 
-/* Queues as many pending ring events as the client's budget allows, in one chunk. */
+/* Frames at least this large are queued by reference; smaller ones are copied. libevent
+ * spends a whole chain (about 1 KiB) on every reference, so below this size a copy, which
+ * packs consecutive frames into shared chains, costs less memory per client. */
+#define SSE_REF_MIN 2048
+
+/* At most this much is queued in user space per client at a time (at least one frame): the
+ * next quantum goes when the kernel has taken the previous one (on_flushed). A burst of
+ * events thus costs clients x 16 KiB of memory at most, not clients x burst, while the
+ * socket's kernel buffer (client_buffer) keeps a fast client's pipe full. */
+#define SSE_QUANTUM (16 * 1024)
+
+/* Appends a frame to the client's socket buffer, in the form its connection needs.
+ * evhttp's own chunked writer is bypassed: it allocates a chunk header and a trailer per
+ * call, while the frame already carries both. */
+static void queue_frame(sse_client_t *c, http_frame_t *f)
+{
+    const char *p = c->chunked ? f->data : HTTP_FRAME_TEXT(f);
+    size_t n = c->chunked ? HTTP_FRAME_CHUNK_LEN(f) : f->len;
+    if (n >= SSE_REF_MIN) {
+        http_frame_ref(f);
+        evbuffer_add_reference(c->out, p, n, frame_cleanup, f);
+    } else {
+        evbuffer_add(c->out, p, n);
+    }
+    c->last_write_ms = sis_mono_ms();
+}
+
+/* Queues as many pending ring events as the client's budget allows. When they have all
+ * been written, libevent calls on_flushed (registered at accept), which pumps again. */
 static void pump(sse_client_t *c)
 {
     http_sse_t *s = c->owner;
-    if (c->doomed || c->next > http_ring_last(s->ring))
+    if (c->doomed)
         return;
-    size_t pending = evbuffer_get_length(c->out);
-    if (pending >= s->conf.client_buffer)
-        return;
-    struct evbuffer *chunk = evbuffer_new();
-    size_t added = 0;
-    while (c->next <= http_ring_last(s->ring) && pending + added < s->conf.client_buffer) {
+    uint64_t last = http_ring_last(s->ring);
+    size_t quantum = s->conf.client_buffer < SSE_QUANTUM ? s->conf.client_buffer : SSE_QUANTUM;
+    while (c->next <= last && evbuffer_get_length(c->out) < quantum) {
         http_frame_t *f = http_ring_get(s->ring, c->next);
         if (!f) {
             doom(c, "slow"); /* the ring moved past an event this client never got */
-            break;
+            return;
         }
-        http_frame_ref(f);
-        evbuffer_add_reference(chunk, f->data, f->len, frame_cleanup, f);
-        added += f->len;
+        queue_frame(c, f);
         c->next++;
         s->stats.frames_sent++;
     }
-    if (added && !c->doomed) {
-        evhttp_send_reply_chunk_with_cb(c->req, chunk, on_flushed, c);
-        c->last_write_ms = sis_mono_ms();
-    }
-    evbuffer_free(chunk); /* drops the references of anything not handed over */
 }
 
 /* libevent: everything queued on the connection has been written. */
@@ -151,13 +170,8 @@ static void heartbeat(void *arg)
         size_t pending = evbuffer_get_length(c->out);
         if (!pending) {
             c->last_progress_ms = now;
-            if (now - c->last_write_ms >= s->conf.heartbeat_ms) {
-                struct evbuffer *b = evbuffer_new();
-                evbuffer_add_reference(b, keepalive, sizeof keepalive - 1, NULL, NULL);
-                evhttp_send_reply_chunk_with_cb(c->req, b, on_flushed, c);
-                evbuffer_free(b);
-                c->last_write_ms = now;
-            }
+            if (now - c->last_write_ms >= s->conf.heartbeat_ms)
+                queue_frame(c, s->keepalive);
         } else if (now - c->last_progress_ms >= s->conf.stall_timeout_ms) {
             doom(c, "stalled");
         }
@@ -180,6 +194,7 @@ http_sse_t *http_sse_new(http_loop_t *loop, http_ring_t *ring, const http_sse_co
         s->conf.max_clients = 4096;
     if (s->conf.retry_ms <= 0)
         s->conf.retry_ms = 2000;
+    s->keepalive = http_frame_new(NULL, "keepalive", NULL, 0);
     s->heartbeat = http_timer_new(loop, heartbeat, s);
     s->reaper = http_timer_new(loop, reap, s);
     /* Stall checks run at least every second so a stuck client is noticed promptly. */
@@ -198,6 +213,7 @@ void http_sse_free(http_sse_t *s)
         evhttp_connection_free(s->clients->evcon); /* on_close unlinks and frees */
     http_timer_free(s->heartbeat);
     http_timer_free(s->reaper);
+    http_frame_unref(s->keepalive);
     free(s);
 }
 
@@ -240,6 +256,9 @@ void http_sse_accept(http_sse_t *s, http_req_t *req, const char *last_id)
     evhttp_add_header(evhttp_request_get_output_headers(req->ev), "X-Content-Type-Options",
                       "nosniff");
     evhttp_send_reply_start(req->ev, 200, "OK");
+    const char *te =
+        evhttp_find_header(evhttp_request_get_output_headers(req->ev), "Transfer-Encoding");
+    c->chunked = te && !strcasecmp(te, "chunked");
     req->replied = 1;
     http_server_count_reply(req->server, 200);
     struct bufferevent *bev = evhttp_connection_get_bufferevent(c->evcon);
@@ -268,7 +287,7 @@ void http_sse_accept(http_sse_t *s, http_req_t *req, const char *last_id)
         int n = snprintf(data, sizeof data, "{\"reason\":\"%s\"}", reset);
         http_frame_t *f =
             http_frame_new(http_ring_format_id(s->ring, last, id), "reset", data, (size_t)n);
-        evbuffer_add(b, f->data, f->len);
+        evbuffer_add(b, HTTP_FRAME_TEXT(f), f->len);
         http_frame_unref(f);
         s->stats.resets++;
     }

@@ -2,9 +2,9 @@
  * http_sse.h - Server-Sent Events fan-out from an http_ring to many clients.
  *
  * Each client has a cursor (the next event seq it needs) and a bounded share of socket
- * buffer. Publishing an event never blocks and never copies the frame per client: frames
- * are queued by reference, and a client only receives more while less than client_buffer
- * bytes are waiting on its socket. So:
+ * buffer: its kernel send buffer is set to client_buffer bytes, and at most 16 KiB (one
+ * quantum, at least one frame) waits in user space; the next quantum is queued when the
+ * kernel has taken the previous one. Publishing an event never blocks. So:
  *   - a fast client receives every event as soon as it is published;
  *   - a slow client lags behind in the ring, catching up as its socket drains; if the ring
  *     evicts an event it has not received yet, it is dropped ("slow") - it reconnects with
@@ -12,9 +12,9 @@
  *     events;
  *   - a client whose socket accepted nothing for stall_timeout_ms while data was waiting is
  *     dropped ("stalled"), which frees its buffers even if the ring is not moving.
- * The memory a client can pin is thus bounded by client_buffer (its socket's kernel send
- * buffer is set to the same size, instead of autotuning to megabytes) plus the frames it
- * references, which the ring owns anyway.
+ * The memory a client can pin is thus bounded: one quantum in user space (large frames are
+ * shared with the ring by reference, small ones copied) and client_buffer in the kernel,
+ * instead of a send buffer autotuned to megabytes for a peer that does not read.
  *
  * Stream start: "retry: <retry_ms>" (reconnection delay for EventSource), then, depending
  * on the Last-Event-ID the client sent (header, or the `last_id` argument):
@@ -38,8 +38,8 @@
 typedef struct http_sse http_sse_t;
 
 typedef struct http_sse_conf {
-    size_t client_buffer;     /* bytes waiting on a client socket before it is held back
-                                 (default 256 KiB) */
+    size_t client_buffer;     /* kernel send buffer of each stream's socket (default 256 KiB);
+                                 the user-space quantum is min(16 KiB, this) */
     int64_t heartbeat_ms;     /* keepalive comment interval (default 15 s) */
     int64_t stall_timeout_ms; /* drop a client whose socket did not drain for this long
                                  (default 30 s) */

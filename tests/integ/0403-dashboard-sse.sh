@@ -8,12 +8,13 @@
 #   - the snapshot's last_event_id resumes exactly after the snapshot;
 #   - an unknown or malformed id, and an id whose successors the ring evicted, get one
 #     `reset` event (reason unknown-id / gap) and then live events;
+#   - an idle stream receives a keepalive comment every --heartbeat (1 s here);
 #   - HEAD /api/stream answers 200 with the event-stream type and no body.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-dashboard.sh"
 start_broker "${DASH_TOPICS[@]}"
 produce_tsv "$TOPIC" "$FIXTURES/quakes.tsv"
-start_dashboard --clock event --ring 64
+start_dashboard --clock event --ring 64 --heartbeat 1s
 wait_messages "$(count_lines "$FIXTURES/quakes.tsv")"
 
 PYTHONPATH=$ROOT/tests/tools $PY - <<'PY'
@@ -113,7 +114,18 @@ assert ev and ev["event"] == "new" and ev["data"]["feature"]["id"] == "live4", e
 e.close()
 print("ok reset for unknown, malformed and evicted ids")
 
-# 5. HEAD.
+# 5. Keepalives on an idle stream (HTTP/1.1 chunked and HTTP/1.0 plain).
+for http10 in (False, True):
+    k = SSEClient("127.0.0.1", port, http10=http10)
+    assert k.next(2.5) is None and k.comments >= 1, (http10, k.comments, k.headers)
+    assert k.headers.get("transfer-encoding") == (None if http10 else "chunked"), k.headers
+    produce(p, topic, "live5" + str(http10), quake("live5" + str(http10), now + 500000, 2.0))
+    ev = k.next(2.0)
+    assert ev and ev["event"] == "new", ev
+    k.close()
+print("ok keepalive comments on idle streams; HTTP/1.0 streams work too")
+
+# 6. HEAD.
 r = urllib.request.urlopen(urllib.request.Request(base + "/api/stream", method="HEAD"), timeout=5)
 assert r.status == 200 and r.headers["Content-Type"].startswith("text/event-stream") and r.read() == b""
 print("ok HEAD /api/stream")
