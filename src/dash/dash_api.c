@@ -3,13 +3,14 @@
  *
  *   GET /api/quakes?since=&minmag=&bbox=&limit=   GeoJSON FeatureCollection, newest first:
  *       {"type":"FeatureCollection",
- *        "metadata":{"generated":MS,"now":MS,"clock":"wall"|"event","window_ms":MS,
+ *        "metadata":{"generated":MS,"now":MS|null,"clock":"wall"|"event","window_ms":MS,
  *                    "count":N,"stored":N,"last_event_id":ID},
  *        "features":[Feature...]}                       (Feature: dash_json.h)
  *   GET /api/stats?since=                          aggregates and the window series:
  *       {"now":MS,"clock":..,"last_event_id":ID,"stored":N,
  *        "summary":{"hour":Summary,"day":Summary,"week":Summary},
  *        "windows":[Window...]}                         (oldest first; since= bounds them)
+ *   now is the dashboard's clock (dash_app.h); null with the event clock before any event.
  *   GET /api/stream?last_event_id=ID               Server-Sent Events (http_sse.h):
  *       event new|revised  data {"now":MS,"feature":Feature}
  *       event removed      data {"now":MS,"id":ID,"reason":"tombstone"|"merged"|"expired"|"capacity"}
@@ -70,11 +71,11 @@ static void api_quakes(http_req_t *req, void *arg)
         bytes += sel[i]->feature_len + 1;
     sis_buf_reserve(&b, bytes);
     sis_buf_printf(&b,
-                   "{\"type\":\"FeatureCollection\",\"metadata\":{\"generated\":%lld,"
-                   "\"now\":%lld,\"clock\":\"%s\",\"window_ms\":%lld,\"count\":%zu,"
-                   "\"stored\":%zu,",
-                   (long long)sis_wall_ms(), (long long)now, clock_name(a),
-                   (long long)a->conf.window_ms, n, a->store.n);
+                   "{\"type\":\"FeatureCollection\",\"metadata\":{\"generated\":%lld,",
+                   (long long)sis_wall_ms());
+    dash_app_put_now(a, &b);
+    sis_buf_printf(&b, ",\"clock\":\"%s\",\"window_ms\":%lld,\"count\":%zu,\"stored\":%zu,",
+                   clock_name(a), (long long)a->conf.window_ms, n, a->store.n);
     put_last_id(a, &b);
     sis_buf_puts(&b, "},\"features\":[");
     for (size_t i = 0; i < n; i++) {
@@ -103,7 +104,9 @@ static void api_stats(http_req_t *req, void *arg)
         int64_t ms;
     } ranges[] = {{"hour", HOUR_MS}, {"day", 24 * HOUR_MS}, {"week", 7 * 24 * HOUR_MS}};
     sis_buf_t b = SIS_BUF_INIT;
-    sis_buf_printf(&b, "{\"now\":%lld,\"clock\":\"%s\",", (long long)now, clock_name(a));
+    sis_buf_putc(&b, '{');
+    dash_app_put_now(a, &b);
+    sis_buf_printf(&b, ",\"clock\":\"%s\",", clock_name(a));
     put_last_id(a, &b);
     sis_buf_printf(&b, ",\"stored\":%zu,\"summary\":{", a->store.n);
     for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {

@@ -49,6 +49,14 @@ int64_t dash_app_now(const dash_app_t *a)
     return sis_wall_ms();
 }
 
+void dash_app_put_now(const dash_app_t *a, sis_buf_t *b)
+{
+    if (a->conf.event_clock && a->store.newest_ms == INT64_MIN)
+        sis_buf_puts(b, "\"now\":null");
+    else
+        sis_buf_printf(b, "\"now\":%lld", (long long)dash_app_now(a));
+}
+
 /* ---- events ---- */
 
 static void publish(dash_app_t *a, const char *event, sis_buf_t *data)
@@ -61,7 +69,9 @@ static void on_change(void *arg, const dash_change_t *ch)
 {
     dash_app_t *a = arg;
     sis_buf_t b = SIS_BUF_INIT;
-    sis_buf_printf(&b, "{\"now\":%lld,", (long long)dash_app_now(a));
+    sis_buf_putc(&b, '{');
+    dash_app_put_now(a, &b);
+    sis_buf_putc(&b, ',');
     if (ch->kind == DASH_REMOVED) {
         sis_buf_puts(&b, "\"id\":");
         dash_json_str_or_null(&b, ch->q->id);
@@ -152,7 +162,9 @@ static void handle_window(dash_app_t *a, const kc_msg_t *m)
     if (!kept)
         return;
     sis_buf_t b = SIS_BUF_INIT;
-    sis_buf_printf(&b, "{\"now\":%lld,\"window\":", (long long)dash_app_now(a));
+    sis_buf_putc(&b, '{');
+    dash_app_put_now(a, &b);
+    sis_buf_puts(&b, ",\"window\":");
     dash_json_window(kept, &b);
     sis_buf_putc(&b, '}');
     publish(a, "window", &b);
@@ -362,6 +374,11 @@ int dash_app_run(const dash_conf_t *conf, char *errbuf, size_t errlen)
         sis_seterr(errbuf, errlen, "%s", a->fatal_reason);
         goto out;
     }
+    /* The port is freed first (a successor can bind it at once), then streams end cleanly,
+     * so browsers reconnect to the next instance without an error. */
+    http_server_stop_listening(a->server);
+    http_sse_end_all(a->sse);
+    http_loop_run_for(a->loop, 300);
     sis_log_info("dashboard", "stopping: %llu quake and %llu window messages consumed",
                  (unsigned long long)a->quakes_in.consumed,
                  (unsigned long long)a->windows_in.consumed);

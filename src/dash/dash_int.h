@@ -51,8 +51,11 @@ typedef struct dash_app {
     sis_ratelimit_t err_log;     /* consumer error warnings */
 } dash_app_t;
 
-/* The dashboard's clock (see dash_app.h). */
+/* The dashboard's clock (see dash_app.h). With the event clock and no event yet this is the
+ * wall clock, good enough to filter an empty store; clients are told null instead. */
 int64_t dash_app_now(const dash_app_t *a);
+/* Appends "\"now\":<ms>" (or null, see dash_app_now) to b. */
+void dash_app_put_now(const dash_app_t *a, sis_buf_t *b);
 /* Registers the HTTP routes of dash_api.c. */
 void dash_api_register(dash_app_t *a);
 

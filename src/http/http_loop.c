@@ -54,6 +54,13 @@ int http_loop_run(http_loop_t *l)
     return event_base_dispatch(l->base) < 0 ? SIS_ERR : SIS_OK;
 }
 
+int http_loop_run_for(http_loop_t *l, int64_t ms)
+{
+    struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
+    event_base_loopexit(l->base, &tv);
+    return event_base_dispatch(l->base) < 0 ? SIS_ERR : SIS_OK;
+}
+
 void http_loop_stop(http_loop_t *l)
 {
     event_base_loopbreak(l->base);

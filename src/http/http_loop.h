@@ -28,6 +28,9 @@ void http_loop_free(http_loop_t *l);
 /* Runs callbacks until http_loop_stop() is called. Returns SIS_OK, or SIS_ERR if the
  * backend failed. */
 int http_loop_run(http_loop_t *l);
+/* Runs callbacks for ms milliseconds (or until http_loop_stop()), e.g. to flush replies
+ * before a shutdown. */
+int http_loop_run_for(http_loop_t *l, int64_t ms);
 /* Makes http_loop_run() return after the current callback. Safe from any callback. */
 void http_loop_stop(http_loop_t *l);
 /* Name of libevent's backend ("epoll"...) and version, for the start-up log line. */

@@ -245,7 +245,8 @@ out:
 static void accept_resume(void *arg)
 {
     http_server_t *s = arg;
-    evconnlistener_enable(evhttp_bound_socket_get_listener(s->bound));
+    if (s->bound)
+        evconnlistener_enable(evhttp_bound_socket_get_listener(s->bound));
 }
 
 /* libevent calls this when accept() fails for a reason other than EAGAIN: typically EMFILE.
@@ -256,7 +257,7 @@ static void accept_error(struct evconnlistener *lev, void *arg)
     (void)arg;
     int err = errno;
     http_server_t *s = all_servers;
-    while (s && evhttp_bound_socket_get_listener(s->bound) != lev)
+    while (s && (!s->bound || evhttp_bound_socket_get_listener(s->bound) != lev))
         s = s->next_server;
     if (!s)
         return;
@@ -393,6 +394,15 @@ http_server_t *http_server_new(http_loop_t *loop, const http_server_conf_t *conf
     s->next_server = all_servers;
     all_servers = s;
     return s;
+}
+
+void http_server_stop_listening(http_server_t *s)
+{
+    if (s->bound) {
+        evhttp_del_accept_socket(s->evh, s->bound);
+        s->bound = NULL;
+    }
+    http_timer_stop(s->accept_resume);
 }
 
 void http_server_free(http_server_t *s)

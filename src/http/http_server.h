@@ -51,6 +51,8 @@ typedef struct http_server_stats {
  * on failure. */
 http_server_t *http_server_new(http_loop_t *loop, const http_server_conf_t *conf, char *errbuf,
                                size_t errlen);
+/* Closes the listening socket (the port is free at once); connections stay. */
+void http_server_stop_listening(http_server_t *s);
 /* Stops listening and closes every connection (SSE clients included). */
 void http_server_free(http_server_t *s);
 /* Routes requests whose decoded path equals `path` to fn(req, arg). */

@@ -154,7 +154,7 @@ static void reap(void *arg)
     sse_client_t *c = s->clients;
     while (c) {
         sse_client_t *next = c->nextc;
-        if (c->doomed)
+        if (c->doomed && strcmp(c->doomed, "shutdown"))
             evhttp_connection_free(c->evcon); /* calls on_close, which frees c */
         c = next;
     }
@@ -294,6 +294,18 @@ void http_sse_accept(http_sse_t *s, http_req_t *req, const char *last_id)
     evhttp_send_reply_chunk_with_cb(c->req, b, on_flushed, c);
     evbuffer_free(b);
     pump(c);
+}
+
+void http_sse_end_all(http_sse_t *s)
+{
+    for (sse_client_t *c = s->clients; c; c = c->nextc) {
+        if (c->doomed)
+            continue;
+        /* evhttp frees the request once the ending is written: mark the client so that
+         * nothing touches it again; on_close still frees it when the connection goes. */
+        c->doomed = "shutdown";
+        evhttp_send_reply_end(c->req);
+    }
 }
 
 void http_sse_publish(http_sse_t *s)

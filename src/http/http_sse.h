@@ -66,6 +66,10 @@ void http_sse_free(http_sse_t *s);
 /* Takes req over as an event stream (see the top comment). last_id: the client's last seen
  * event id, NULL if none (the Last-Event-ID header, if present, wins over it). */
 void http_sse_accept(http_sse_t *s, http_req_t *req, const char *last_id);
+/* Ends every stream cleanly (the last chunk of the reply), before a shutdown: clients see
+ * the stream end and reconnect (EventSource does) instead of an aborted transfer. Run the
+ * loop a little afterwards (http_loop_run_for) so the endings reach the sockets. */
+void http_sse_end_all(http_sse_t *s);
 /* Queues the ring's new events to every client that has room. Call after appending. */
 void http_sse_publish(http_sse_t *s);
 /* Current statistics (queued_bytes is computed by the call). */

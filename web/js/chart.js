@@ -13,11 +13,12 @@ function svg(tag, attrs = {}, text) {
   return el;
 }
 
+/** A top for the count axis that gives four integer ticks: 4, 8, 12, 20, 40, 100, ... */
 function niceMax(v) {
-  if (v <= 5) return 5;
-  const p = 10 ** Math.floor(Math.log10(v));
-  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
-  return 10 * p;
+  const step = Math.max(1, Math.ceil(v / 4));
+  const p = 10 ** Math.floor(Math.log10(step));
+  const nice = [1, 2, 2.5, 5, 10].map((m) => m * p).find((s) => s >= step && Number.isInteger(s));
+  return 4 * (nice || step);
 }
 
 const pad = (n) => String(n).padStart(2, '0');
@@ -71,7 +72,7 @@ export class WindowChart {
       const c = (maxCount * i) / 4;
       const y = yc(c);
       grid.append(svg('line', { x1: M.left, x2: W - M.right, y1: y, y2: y }));
-      axis.append(svg('text', { x: M.left - 6, y: y + 4, 'text-anchor': 'end' }, Number.isInteger(c) ? c : c.toFixed(1)));
+      axis.append(svg('text', { x: M.left - 6, y: y + 4, 'text-anchor': 'end' }, String(c)));
       axis.append(svg('text', { x: W - M.right + 6, y: y + 4 }, ((magTop * i) / 4).toFixed(magTop % 4 ? 1 : 0)));
     }
     const step = tickStep(to - from);
@@ -109,7 +110,7 @@ export class WindowChart {
       prevEnd = w.end;
     }
     root.append(svg('path', { class: 'maxline', d }));
-    if (shown.length <= 400) {
+    if (shown.length <= 120) {
       const dots = svg('g');
       for (const w of shown) {
         if (w.max == null) continue;

@@ -29,12 +29,14 @@ const $ = (sel) => document.querySelector(sel);
 
 /** The dashboard's "now": the wall clock, or the newest event time on a replay. */
 function now() {
-  return state.clock === 'event' ? state.serverNow : Date.now() + state.skew;
+  if (state.clock === 'event') return state.serverNow ?? Date.now();
+  return Date.now() + state.skew;
 }
 
+/** The server's clock only moves forward; null means "no event yet" (event clock). */
 function setServerNow(t) {
   if (typeof t !== 'number') return;
-  state.serverNow = state.clock === 'event' ? Math.max(state.serverNow, t) : t;
+  state.serverNow = state.clock === 'event' && state.serverNow != null ? Math.max(state.serverNow, t) : t;
   state.skew = t - Date.now();
 }
 
@@ -227,7 +229,7 @@ function render() {
 
 function applySnapshot({ quakes, stats }) {
   state.clock = quakes.metadata.clock;
-  state.serverNow = quakes.metadata.now;
+  state.serverNow = null; // a reload may come from a restarted server: take its clock as is
   setServerNow(quakes.metadata.now);
   state.quakes = new Map(quakes.features.map((f) => [f.id, f]));
   state.windows = new Map(stats.windows.map((w) => [w.start, w]));
