@@ -21,7 +21,7 @@
 
 #define DASH_BATCH 512              /* messages handled per loop iteration */
 #define DASH_SAFETY_POLL_MS 1000    /* periodic poll besides the wake-up pipe */
-#define DASH_HOUSEKEEPING_MS 10000  /* retention sweep period */
+#define DASH_HOUSEKEEPING_MS 5000   /* retention sweep, memory trim period */
 #define DASH_MAX_KEY 256            /* longest message key kept for a tombstone */
 #define DASH_FUTURE_SLACK_MS 86400000LL /* origin times this far ahead never move the clock */
 
@@ -194,17 +194,31 @@ static void sweep(dash_app_t *a)
     dash_windows_expire(&a->windows, now - a->conf.window_ms);
 }
 
-/* Consumes up to DASH_BATCH messages, then publishes what changed. */
+/*
+ * Consumes one batch, then publishes what changed. A batch ends after DASH_BATCH messages,
+ * a quarter of the ring's events or one SSE quantum of new event bytes, whichever comes
+ * first: streams take about a quantum per loop iteration, so a burst never evicts events a
+ * client that keeps up has not received yet (the loop writes to sockets between batches).
+ */
 static void on_kafka(void *arg)
 {
     dash_app_t *a = arg;
     kc_consumer_io_ack(a->consumer);
     uint64_t before = http_ring_last(a->ring);
+    uint64_t bytes_before = http_ring_bytes_appended(a->ring);
+    size_t max_msgs = a->conf.ring_events / 4 < DASH_BATCH ? a->conf.ring_events / 4 : DASH_BATCH;
+    if (max_msgs < 1)
+        max_msgs = 1;
     int64_t newest_before = a->store.newest_ms;
     quake_t q;
     quake_init(&q);
-    int n = 0, more = 0;
-    for (; n < DASH_BATCH && !a->fatal; n++) {
+    size_t n = 0;
+    int more = 0;
+    for (; n < max_msgs && !a->fatal; n++) {
+        if (http_ring_bytes_appended(a->ring) - bytes_before >= HTTP_SSE_QUANTUM) {
+            more = 1;
+            break;
+        }
         kc_msg_t m;
         if (!kc_consumer_poll(a->consumer, 0, &m))
             break;
@@ -217,7 +231,7 @@ static void on_kafka(void *arg)
         kc_msg_release(&m);
         a->last_message_ms = sis_wall_ms();
     }
-    more = n == DASH_BATCH;
+    more = more || n == max_msgs;
     quake_release(&q);
     if (a->conf.event_clock && a->store.newest_ms != newest_before)
         sweep(a); /* the clock moved: events may have left the window */

@@ -18,6 +18,7 @@ struct http_ring {
     size_t count;  /* frames kept */
     size_t bytes;  /* sum of their lengths */
     uint64_t last; /* seq of the newest frame appended, 0 = none yet */
+    uint64_t appended_bytes; /* lengths of every frame ever appended */
     uint32_t instance;
 };
 
@@ -122,6 +123,7 @@ uint64_t http_ring_append(http_ring_t *r, const char *event, const char *data, s
     r->slots[(r->head + r->count) % r->max_events] = f;
     r->count++;
     r->bytes += f->len;
+    r->appended_bytes += f->len;
     r->last = seq;
     return seq;
 }
@@ -178,6 +180,11 @@ int http_ring_resolve(const http_ring_t *r, const char *id, uint64_t *after)
         return HTTP_RING_GAP;
     *after = seq;
     return HTTP_RING_RESUME;
+}
+
+uint64_t http_ring_bytes_appended(const http_ring_t *r)
+{
+    return r->appended_bytes;
 }
 
 size_t http_ring_count(const http_ring_t *r)

@@ -76,6 +76,8 @@ http_frame_t *http_ring_get(const http_ring_t *r, uint64_t seq);
 char *http_ring_format_id(const http_ring_t *r, uint64_t seq, char *buf);
 /* Decides where a client that last saw event `id` resumes (see the enum above). */
 int http_ring_resolve(const http_ring_t *r, const char *id, uint64_t *after);
+/* Bytes of every frame ever appended (monotonic: for pacing publishers). */
+uint64_t http_ring_bytes_appended(const http_ring_t *r);
 /* Frames and bytes currently kept. */
 size_t http_ring_count(const http_ring_t *r);
 size_t http_ring_bytes(const http_ring_t *r);

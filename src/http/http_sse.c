@@ -71,11 +71,6 @@ static void on_flushed(struct evhttp_connection *evcon, void *arg);
  * packs consecutive frames into shared chains, costs less memory per client. */
 #define SSE_REF_MIN 2048
 
-/* At most this much is queued in user space per client at a time (at least one frame): the
- * next quantum goes when the kernel has taken the previous one (on_flushed). A burst of
- * events thus costs clients x 16 KiB of memory at most, not clients x burst, while the
- * socket's kernel buffer (client_buffer) keeps a fast client's pipe full. */
-#define SSE_QUANTUM (16 * 1024)
 
 /* Appends a frame to the client's socket buffer, in the form its connection needs.
  * evhttp's own chunked writer is bypassed: it allocates a chunk header and a trailer per
@@ -101,7 +96,8 @@ static void pump(sse_client_t *c)
     if (c->doomed)
         return;
     uint64_t last = http_ring_last(s->ring);
-    size_t quantum = s->conf.client_buffer < SSE_QUANTUM ? s->conf.client_buffer : SSE_QUANTUM;
+    size_t quantum =
+        s->conf.client_buffer < HTTP_SSE_QUANTUM ? s->conf.client_buffer : HTTP_SSE_QUANTUM;
     while (c->next <= last && evbuffer_get_length(c->out) < quantum) {
         http_frame_t *f = http_ring_get(s->ring, c->next);
         if (!f) {
@@ -135,6 +131,13 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
     (void)evcon;
     sse_client_t *c = arg;
     http_sse_t *s = c->owner;
+    /* When the peer went away (EOF, error), evhttp detaches a request whose reply is still
+     * being sent and leaves it to us; when we free the connection ourselves (a dropped
+     * client) the request is still attached and evhttp frees it right after this call. A
+     * stream ended at shutdown already had its request freed by evhttp. */
+    int ended = c->doomed && !strcmp(c->doomed, "shutdown");
+    if (!ended && !evhttp_request_get_connection(c->req))
+        evhttp_request_free(c->req);
     if (c->watch)
         evbuffer_remove_cb_entry(c->out, c->watch);
     if (c->prev)

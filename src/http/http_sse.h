@@ -37,6 +37,14 @@
 
 typedef struct http_sse http_sse_t;
 
+/* At most this much is queued in user space per client at a time (at least one frame); the
+ * next quantum goes when the kernel has taken the previous one. A burst thus costs
+ * clients x 16 KiB of memory at most, not clients x burst, while the socket's kernel buffer
+ * (client_buffer) keeps a fast client's pipe full. A client takes about one quantum per
+ * loop iteration, so a publisher that appends at most a quantum of events per iteration
+ * never outruns a client that keeps up with its socket. */
+#define HTTP_SSE_QUANTUM (16 * 1024)
+
 typedef struct http_sse_conf {
     size_t client_buffer;     /* kernel send buffer of each stream's socket (default 256 KiB);
                                  the user-space quantum is min(16 KiB, this) */

@@ -9,7 +9,7 @@
 # property equal to tests/tools/dashexpect.py's; since/minmag/bbox/limit select exactly the
 # expected subsets; bad parameters get 400 naming the parameter; /api/stats summaries and
 # windows equal the expectation; /metrics counts every message consumed and the invalid
-# ones; /healthz answers; the dashboard is still serving at the end.
+# ones; /healthz answers; the dashboard is still serving at the end and exits 0 on SIGTERM.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-dashboard.sh"
 start_broker "${DASH_TOPICS[@]}"
@@ -132,3 +132,4 @@ grep -q "skipping undecodable message $TOPIC\[" "$T_DIR/dashboard.err" || fail "
 grep -q "skipping undecodable message $STATS_TOPIC\[" "$T_DIR/dashboard.err" || fail "the undecodable window was not reported"
 kill -0 "${PIDS[dashboard]}" || fail "dashboard died"
 say "API snapshots match the expectation"
+stop_dashboard

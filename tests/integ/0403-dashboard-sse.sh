@@ -130,5 +130,8 @@ r = urllib.request.urlopen(urllib.request.Request(base + "/api/stream", method="
 assert r.status == 200 and r.headers["Content-Type"].startswith("text/event-stream") and r.read() == b""
 print("ok HEAD /api/stream")
 PY
-curl -sf "$DASH/metrics" | grep -q '^sismo_dashboard_sse_resets_total 4$' || fail "reset counter"
-curl -sf "$DASH/metrics" | grep -q '^sismo_dashboard_sse_clients 0$' || fail "closed streams still counted"
+resets=$(curl -sf "$DASH/metrics" | awk '$1 == "sismo_dashboard_sse_resets_total" {print $2}')
+assert_eq "$resets" 4 "reset events sent"
+no_clients() { [ "$(curl -sf "$DASH/metrics" | awk '$1 == "sismo_dashboard_sse_clients" {print $2}')" = 0 ]; }
+wait_until 5 no_clients # closed streams are forgotten
+stop_dashboard

@@ -154,3 +154,4 @@ fast.close()
 PY
 wait_messages $(( $(count_lines "$FIXTURES/quakes.tsv") + 400 )) 10
 kill -0 "${PIDS[dashboard]}" || fail "dashboard died"
+stop_dashboard

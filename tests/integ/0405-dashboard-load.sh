@@ -55,13 +55,20 @@ rss2=$(rss_kb)
 frames=$(metric sismo_dashboard_sse_frames_sent_total)
 assert_eq "$frames" $((CLIENTS * EVENTS)) "frames queued to sockets"
 wait_until 20 no_clients
-sleep 11 # one housekeeping period: freed buffers go back to the system
+sleep 6 # one housekeeping period: freed buffers go back to the system
 rss3=$(rss_kb)
 say "figures: $CLIENTS clients connected in ${connect_ms} ms; $EVENTS events x $CLIENTS clients delivered" \
     "${deliver_ms} ms after produce started (incl. producer start-up)"
 say "figures: dashboard RSS ${rss0} kB idle, ${rss1} kB with $CLIENTS clients," \
     "${rss2} kB after $((CLIENTS * EVENTS)) deliveries, ${rss3} kB after they left;" \
     "$(( (rss1 - rss0) / CLIENTS * 1024 )) bytes per connected client"
-[ $(( rss2 - rss0 )) -lt 65536 ] || fail "RSS grew by $(( rss2 - rss0 )) kB (limit 64 MB)"
-[ $(( rss3 - rss0 )) -lt 16384 ] || fail "RSS stayed $(( rss3 - rss0 )) kB above idle after the clients left (limit 16 MB)"
+if [[ $(ldd "$SISMO") == *libasan* ]]; then
+    # AddressSanitizer keeps freed memory in quarantine and adds shadow memory: resident
+    # sizes say nothing about sismo there (the plain build asserts them; leaks are ASan's job).
+    say "sanitizer build: memory bounds not asserted"
+else
+    [ $(( rss2 - rss0 )) -lt 65536 ] || fail "RSS grew by $(( rss2 - rss0 )) kB (limit 64 MB)"
+    [ $(( rss3 - rss0 )) -lt 16384 ] || fail "RSS stayed $(( rss3 - rss0 )) kB above idle after the clients left (limit 16 MB)"
+fi
 curl -sf "$DASH/healthz" > /dev/null || fail "dashboard not answering after the load"
+stop_dashboard

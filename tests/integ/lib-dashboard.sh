@@ -8,6 +8,7 @@
 #   dash_messages         messages consumed so far (from /healthz)
 #   wait_messages N [SECS]    waits until the dashboard consumed at least N messages
 #   count_lines FILE      non-empty lines of FILE
+#   stop_dashboard        SIGTERM; the dashboard must exit 0 (leak-free under ASan)
 export TOPIC=$(uniq sismos)
 export STATS_TOPIC=$(uniq sismos-stats)
 DASH_TOPICS=("$TOPIC:3" "$STATS_TOPIC:1")
@@ -37,3 +38,14 @@ wait_messages() {
 }
 
 count_lines() { grep -c . "$1"; }
+
+# stop_dashboard: one SIGTERM, then the dashboard must exit 0 within 10 s (clean shutdown;
+# in a sanitizer build, a leak report makes the exit status non-zero).
+stop_dashboard() {
+    local pid=${PIDS[dashboard]} rc=0 i=0
+    kill -TERM "$pid"
+    while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    wait "$pid" || rc=$?
+    unset "PIDS[dashboard]"
+    assert_eq "$rc" 0 "dashboard exit status after SIGTERM"
+}
