@@ -69,6 +69,15 @@ try {
   await page.evaluate(() => { window.__sameDocument = true; });
   await page.waitForSelector('#conn-status[data-state="live"]', { timeout: 5000 });
   check(true, 'page loaded, stream live');
+  // Overview (docs/img/dashboard.png is one of these): the day's largest event opened.
+  const largest = exp.summary.day.max_id;
+  if (largest) {
+    await page.locator(`path.quake-marker[data-id="${largest}"]`).dispatchEvent('click');
+    await page.waitForSelector(`.leaflet-popup .pop[data-id="${largest}"]`, { timeout: 3000 });
+    await page.waitForTimeout(600);
+  }
+  await page.screenshot({ path: `${env.OUT}/dashboard-overview.png`, fullPage: true });
+  await page.keyboard.press('Escape');
 
   // Ranges: markers and stat cards against the expectation.
   for (const [range, span] of [['day', DAY], ['hour', HOUR], ['week', WEEK]]) {

@@ -19,7 +19,8 @@
 #     page reconnects by itself (reset + reload) and shows every event again;
 #   - on a 390 px wide screen nothing overflows horizontally;
 #   - no request leaves the dashboard's origin (offline) and the page logs no error.
-# Screenshots: $TEST_OUTPUT/dashboard.png and dashboard-phone.png.
+# Screenshots: $TEST_OUTPUT/dashboard-overview.png (at load), dashboard.png (after the live
+# event) and dashboard-phone.png.
 # timeout: 180
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-dashboard.sh"
@@ -67,4 +68,4 @@ export RESTART="exec '$SISMO' dashboard -b '$BOOTSTRAP' --listen 127.0.0.1:$DASH
 node "$ROOT/tests/integ/0406-dashboard-browser.mjs"
 unset "PIDS[dashboard]" # stopped (and its successor) by the browser script
 [ -s "$OUT/dashboard.png" ] || fail "no screenshot"
-say "screenshots: $OUT/dashboard.png $OUT/dashboard-phone.png"
+say "screenshots: $OUT/dashboard-overview.png $OUT/dashboard.png $OUT/dashboard-phone.png"

@@ -24,12 +24,14 @@ function niceMax(v) {
 const pad = (n) => String(n).padStart(2, '0');
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
-function tickStep(span) {
+/** A tick interval giving at most one label per ~80 px. */
+function tickStep(span, width) {
   const H = 3600e3;
-  for (const s of [5 * 60e3, 10 * 60e3, 15 * 60e3, 30 * 60e3, H, 2 * H, 3 * H, 6 * H, 12 * H, 24 * H]) {
-    if (span / s <= 8) return s;
+  const most = Math.max(2, Math.floor(width / 80));
+  for (const s of [5 * 60e3, 10 * 60e3, 15 * 60e3, 30 * 60e3, H, 2 * H, 3 * H, 6 * H, 12 * H, 24 * H, 48 * H]) {
+    if (span / s <= most) return s;
   }
-  return 48 * H;
+  return 96 * H;
 }
 
 function tickLabel(t, step) {
@@ -75,7 +77,7 @@ export class WindowChart {
       axis.append(svg('text', { x: M.left - 6, y: y + 4, 'text-anchor': 'end' }, String(c)));
       axis.append(svg('text', { x: W - M.right + 6, y: y + 4 }, ((magTop * i) / 4).toFixed(magTop % 4 ? 1 : 0)));
     }
-    const step = tickStep(to - from);
+    const step = tickStep(to - from, W - M.left - M.right);
     for (let t = Math.ceil(from / step) * step; t < to; t += step) {
       axis.append(svg('text', { x: x(t), y: H - 6, 'text-anchor': 'middle' }, tickLabel(t, step)));
     }

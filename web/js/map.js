@@ -120,7 +120,7 @@ export class QuakeMap {
     this.markers = new Map(); // id -> {marker, ring, feature}
     this.selected = null;
     const map = L.map(el, {
-      minZoom: 1, maxZoom: 12, worldCopyJump: false,
+      minZoom: 0, maxZoom: 12, worldCopyJump: false,
       maxBounds: [[-89, -240], [89, 240]], maxBoundsViscosity: 0.7, zoomSnap: 0.25,
     });
     this.map = map;
@@ -140,6 +140,10 @@ export class QuakeMap {
     map.attributionControl.addAttribution('Events: <a href="https://earthquake.usgs.gov/">USGS</a>');
     legendControl().addTo(map);
     L.control.scale({ position: 'bottomright', imperial: false }).addTo(map);
+    // One popup, anchored at the event (a vector layer's own popup would open where the
+    // pointer was), reused for every event.
+    this.popup = L.popup({ maxWidth: 320, autoPanPadding: [40, 40] });
+    this.popupId = null;
     this.ringLayer = L.layerGroup().addTo(map);
     this.markerLayer = L.layerGroup().addTo(map);
   }
@@ -165,8 +169,10 @@ export class QuakeMap {
       const latlng = [f.geometry.coordinates[1], f.geometry.coordinates[0]];
       if (!m) {
         const marker = L.circleMarker(latlng, { ...this.style(f), className: 'quake-marker' });
-        marker.on('click', () => this.onSelect(f.id, 'map'));
-        marker.bindPopup(() => popupContent(this.markers.get(f.id).feature), { maxWidth: 320, autoPanPadding: [40, 40] });
+        marker.on('click', () => {
+          this.openPopup(f.id);
+          this.onSelect(f.id, 'map');
+        });
         m = { marker, ring: null, feature: f };
         this.markers.set(f.id, m);
         marker.addTo(this.markerLayer);
@@ -183,7 +189,9 @@ export class QuakeMap {
         m.marker.setLatLng(latlng);
         m.marker.setStyle(this.style(f));
         m.marker.setRadius(radius(f.properties.mag));
-        if (m.marker.isPopupOpen()) m.marker.setPopupContent(popupContent(f));
+        if (this.popupId === f.id && this.popup.isOpen()) {
+          this.popup.setLatLng(latlng).setContent(popupContent(f));
+        }
       }
       // A ring on events under one hour old (by the dashboard clock).
       const young = now - f.properties.time < HOUR && f.properties.time <= now + 60e3;
@@ -201,6 +209,7 @@ export class QuakeMap {
     }
     for (const [id, m] of this.markers) {
       if (keep.has(id)) continue;
+      if (this.popupId === id) this.map.closePopup(this.popup);
       m.marker.remove();
       if (m.ring) m.ring.remove();
       this.markers.delete(id);
@@ -225,6 +234,13 @@ export class QuakeMap {
     }
   }
 
+  openPopup(id) {
+    const m = this.markers.get(id);
+    if (!m) return;
+    this.popupId = id;
+    this.popup.setLatLng(m.marker.getLatLng()).setContent(popupContent(m.feature)).openOn(this.map);
+  }
+
   /** Flies to an event and opens its popup. */
   focus(id) {
     const m = this.markers.get(id);
@@ -234,7 +250,7 @@ export class QuakeMap {
     const zoom = Math.max(this.map.getZoom(), 5);
     let opened = false;
     const open = () => {
-      if (!opened && this.markers.get(id) === m) m.marker.openPopup();
+      if (!opened && this.markers.get(id) === m) this.openPopup(id);
       opened = true;
     };
     this.map.once('moveend', open);
