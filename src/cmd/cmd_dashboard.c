@@ -3,6 +3,7 @@
  * `sismos` and `sismos-stats` topics (see src/dash/dash_app.h and docs/DASHBOARD.md).
  */
 #include "dash_app.h"
+#include "http_server.h"
 #include "sis_err.h"
 #include "sis_opt.h"
 #include "sis_signal.h"
@@ -93,7 +94,10 @@ int cmd_dashboard(int argc, char **argv)
                               "--client-buffer >= 1024; --ring >= 16");
         goto out;
     }
-    if (kc_opts_validate(&kopts, err, sizeof err) != SIS_OK) {
+    char host[256], port[16];
+    if (http_server_parse_listen(dc.listen, host, sizeof host, port, sizeof port, err,
+                                 sizeof err) != SIS_OK ||
+        kc_opts_validate(&kopts, err, sizeof err) != SIS_OK) {
         ret = sis_usage_error("dashboard", err);
         goto out;
     }

@@ -13,6 +13,11 @@ void dash_json_num(sis_buf_t *b, double v)
         return;
     }
     char tmp[40];
+    if (v == floor(v) && fabs(v) < 1e15) {
+        snprintf(tmp, sizeof tmp, "%.0f", v); /* integral: no exponent */
+        sis_buf_puts(b, strcmp(tmp, "-0") ? tmp : "0");
+        return;
+    }
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(tmp, sizeof tmp, "%.*g", prec, v);
         if (strtod(tmp, NULL) == v)

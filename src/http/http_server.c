@@ -270,41 +270,41 @@ static void accept_error(struct evconnlistener *lev, void *arg)
     http_timer_start(s->accept_resume, HTTP_ACCEPT_PAUSE_MS, 0);
 }
 
-/* Splits "host:port" / "[v6]:port" into host and port strings. */
-static int split_listen(const char *listen, char *host, size_t hostlen, char *port,
-                        size_t portlen)
+int http_server_parse_listen(const char *spec, char *host, size_t hostlen, char *port,
+                             size_t portlen, char *errbuf, size_t errlen)
 {
+    const char *listen = spec;
     const char *colon;
     if (listen[0] == '[') {
         const char *close = strchr(listen, ']');
-        if (!close || close[1] != ':')
-            return SIS_ERR;
-        if ((size_t)(close - listen - 1) >= hostlen)
-            return SIS_ERR;
+        if (!close || close[1] != ':' || (size_t)(close - listen - 1) >= hostlen)
+            goto bad;
         memcpy(host, listen + 1, (size_t)(close - listen - 1));
         host[close - listen - 1] = '\0';
         colon = close + 1;
     } else {
         colon = strrchr(listen, ':');
         if (!colon || (size_t)(colon - listen) >= hostlen)
-            return SIS_ERR;
+            goto bad;
         memcpy(host, listen, (size_t)(colon - listen));
         host[colon - listen] = '\0';
     }
     long long p;
     if (!*host || sis_parse_ll(colon + 1, &p) != 0 || p < 0 || p > 65535)
-        return SIS_ERR;
+        goto bad;
     snprintf(port, portlen, "%lld", p);
     return SIS_OK;
+bad:
+    return sis_seterr(errbuf, errlen, "bad listen address '%s': expected HOST:PORT", spec);
 }
 
 static int open_listener(const char *spec, char *addr_out, size_t addr_len, char *errbuf,
                          size_t errlen)
 {
     char host[256], port[16];
-    if (split_listen(spec, host, sizeof host, port, sizeof port) != SIS_OK)
-        return sis_seterr(errbuf, errlen, "bad listen address '%s': expected HOST:PORT",
-                          spec);
+    if (http_server_parse_listen(spec, host, sizeof host, port, sizeof port, errbuf, errlen) !=
+        SIS_OK)
+        return SIS_ERR;
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
     hints.ai_family = AF_UNSPEC;

@@ -47,6 +47,11 @@ typedef struct http_server_stats {
     uint64_t accept_paused; /* times accepting was paused for lack of file descriptors */
 } http_server_stats_t;
 
+/* Splits a listen address "HOST:PORT" or "[V6]:PORT" (port 0..65535); SIS_OK or SIS_ERR
+ * with "bad listen address '...': expected HOST:PORT". Lets callers reject a bad address
+ * as a usage error before anything starts. */
+int http_server_parse_listen(const char *spec, char *host, size_t hostlen, char *port,
+                             size_t portlen, char *errbuf, size_t errlen);
 /* Binds and starts accepting on conf->listen. NULL + errbuf ("cannot listen on '...': ...")
  * on failure. */
 http_server_t *http_server_new(http_loop_t *loop, const http_server_conf_t *conf, char *errbuf,

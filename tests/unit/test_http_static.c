@@ -1,4 +1,4 @@
-/* test_http_static.c - compiled assets, content types, path rules, percent-decoding. */
+/* test_http_static.c - compiled assets, content types, path rules. */
 #include "http_static.h"
 #include "test.h"
 
@@ -56,11 +56,5 @@ int test_http_static(void)
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         TEST_ASSERT(!http_static_path_ok(bad[i]), "%s", bad[i]);
 
-    char *d = http_path_decode("/a%20b%2Fc+d%c3%a9");
-    TEST_EQ_STR(d, "/a b/c+d\xc3\xa9");
-    free(d);
-    const char *bad_pct[] = {"/%", "/%2", "/%zz", "/%00", "/a%g1"};
-    for (size_t i = 0; i < sizeof bad_pct / sizeof bad_pct[0]; i++)
-        TEST_ASSERT(http_path_decode(bad_pct[i]) == NULL, "%s", bad_pct[i]);
     return test_failures;
 }
