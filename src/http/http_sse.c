@@ -38,6 +38,7 @@ struct http_sse {
     http_ring_t *ring;
     http_sse_conf_t conf;
     sse_client_t *clients;
+    sse_client_t *closing;    /* the client close_client() is freeing (see there) */
     http_frame_t *keepalive;  /* ": keepalive" comment, shared by every client */
     http_timer_t *heartbeat; /* keepalives and stall checks */
     http_timer_t *reaper;    /* frees doomed clients outside their callbacks */
@@ -126,20 +127,12 @@ static void on_drain(struct evbuffer *buf, const struct evbuffer_cb_info *info, 
 }
 
 /* libevent: the connection is going away (peer closed, error, or we freed it). */
-static void on_close(struct evhttp_connection *evcon, void *arg)
+/* Unlinks and frees a client; touches no libevent object. */
+static void forget(sse_client_t *c)
 {
-    (void)evcon;
-    sse_client_t *c = arg;
     http_sse_t *s = c->owner;
-    /* When the peer went away (EOF, error), evhttp detaches a request whose reply is still
-     * being sent and leaves it to us; when we free the connection ourselves (a dropped
-     * client) the request is still attached and evhttp frees it right after this call. A
-     * stream ended at shutdown already had its request freed by evhttp. */
-    int ended = c->doomed && !strcmp(c->doomed, "shutdown");
-    if (!ended && !evhttp_request_get_connection(c->req))
-        evhttp_request_free(c->req);
-    if (c->watch)
-        evbuffer_remove_cb_entry(c->out, c->watch);
+    if (s->closing == c)
+        s->closing = NULL;
     if (c->prev)
         c->prev->nextc = c->nextc;
     else
@@ -151,6 +144,34 @@ static void on_close(struct evhttp_connection *evcon, void *arg)
     free(c);
 }
 
+static void on_close(struct evhttp_connection *evcon, void *arg)
+{
+    (void)evcon;
+    sse_client_t *c = arg;
+    /* When the peer went away (EOF, error), evhttp detaches a request whose reply is still
+     * being sent and leaves it to us; when we free the connection ourselves (a dropped
+     * client) the request is still attached and evhttp frees it right after this call. A
+     * stream ended at shutdown already had its request freed by evhttp. */
+    int ended = c->doomed && !strcmp(c->doomed, "shutdown");
+    if (!ended && !evhttp_request_get_connection(c->req))
+        evhttp_request_free(c->req);
+    if (c->watch)
+        evbuffer_remove_cb_entry(c->out, c->watch);
+    forget(c);
+}
+
+/* Frees a client's connection. libevent calls on_close from there, except for a connection
+ * whose socket is already gone: then the client is forgotten here, without touching the
+ * freed connection. */
+static void close_client(sse_client_t *c)
+{
+    http_sse_t *s = c->owner;
+    s->closing = c;
+    evhttp_connection_free(c->evcon);
+    if (s->closing == c)
+        forget(c);
+}
+
 static void reap(void *arg)
 {
     http_sse_t *s = arg;
@@ -158,7 +179,7 @@ static void reap(void *arg)
     while (c) {
         sse_client_t *next = c->nextc;
         if (c->doomed && strcmp(c->doomed, "shutdown"))
-            evhttp_connection_free(c->evcon); /* calls on_close, which frees c */
+            close_client(c);
         c = next;
     }
 }
@@ -213,7 +234,7 @@ void http_sse_free(http_sse_t *s)
     if (!s)
         return;
     while (s->clients)
-        evhttp_connection_free(s->clients->evcon); /* on_close unlinks and frees */
+        close_client(s->clients);
     http_timer_free(s->heartbeat);
     http_timer_free(s->reaper);
     http_frame_unref(s->keepalive);
