@@ -41,6 +41,34 @@ function tickLabel(t, step) {
   return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
 }
 
+const WINDOW = 5 * 60e3;
+
+/** The bucket width: 5 minutes, or a multiple when bars would be narrower than 3 px. */
+export function bucketSize(span, width) {
+  for (const b of [WINDOW, 15 * 60e3, 30 * 60e3, 3600e3, 2 * 3600e3, 6 * 3600e3]) {
+    if (span / b <= width / 3) return b;
+  }
+  return 24 * 3600e3;
+}
+
+function combine(windows, size) {
+  const out = new Map();
+  for (const w of windows) {
+    const start = Math.floor(w.start / size) * size;
+    let b = out.get(start);
+    if (!b) {
+      b = { start, end: start + size, count: 0, max: null, sum: 0, withMag: 0, final: true, windows: 0 };
+      out.set(start, b);
+    }
+    b.count += w.count;
+    b.windows++;
+    b.final = b.final && w.final;
+    if (w.max != null && (b.max == null || w.max > b.max)) b.max = w.max;
+    if (w.avg != null && w.count) { b.sum += w.avg * w.count; b.withMag += w.count; }
+  }
+  return [...out.values()].map((b) => ({ ...b, avg: b.withMag ? b.sum / b.withMag : null }));
+}
+
 const hm = (t) => {
   const d = new Date(t);
   return `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
@@ -59,12 +87,18 @@ export class WindowChart {
     this.last = [windows, from, to];
     const W = Math.max(this.el.clientWidth, 200);
     const H = Math.max(this.el.clientHeight, 120);
-    const shown = windows.filter((w) => w.end > from && w.start < to);
+    const inRange = windows.filter((w) => w.end > from && w.start < to);
+    // One bar per 5-minute window while bars stay at least 3 px wide; beyond that (a week)
+    // consecutive windows are combined into wider buckets: counts add up, the largest
+    // magnitude is the largest of the bucket.
+    const step = bucketSize(to - from, W - M.left - M.right);
+    const shown = step === WINDOW ? inRange : combine(inRange, step);
+    if (this.onBucket) this.onBucket(step);
     const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, width: W, height: H, role: 'img' });
     const x = (t) => M.left + ((t - from) / (to - from)) * (W - M.left - M.right);
     const maxCount = niceMax(Math.max(0, ...shown.map((w) => w.count)));
     const mags = shown.map((w) => w.max).filter((v) => v != null);
-    const magTop = Math.max(5, Math.ceil(Math.max(0, ...mags)));
+    const magTop = 4 * Math.ceil(Math.max(1, ...mags) / 4); // 4 or 8: integer ticks
     const yc = (c) => H - M.bottom - (c / maxCount) * (H - M.top - M.bottom);
     const ym = (m) => H - M.bottom - (Math.max(m, 0) / magTop) * (H - M.top - M.bottom);
 
@@ -75,14 +109,21 @@ export class WindowChart {
       const y = yc(c);
       grid.append(svg('line', { x1: M.left, x2: W - M.right, y1: y, y2: y }));
       axis.append(svg('text', { x: M.left - 6, y: y + 4, 'text-anchor': 'end' }, String(c)));
-      axis.append(svg('text', { x: W - M.right + 6, y: y + 4 }, ((magTop * i) / 4).toFixed(magTop % 4 ? 1 : 0)));
+      axis.append(svg('text', { x: W - M.right + 6, y: y + 4 }, `M${(magTop * i) / 4}`));
     }
-    const step = tickStep(to - from, W - M.left - M.right);
-    for (let t = Math.ceil(from / step) * step; t < to; t += step) {
-      axis.append(svg('text', { x: x(t), y: H - 6, 'text-anchor': 'middle' }, tickLabel(t, step)));
+    const tstep = tickStep(to - from, W - M.left - M.right);
+    for (let t = Math.ceil(from / tstep) * tstep; t < to - tstep / 4; t += tstep) {
+      axis.append(svg('text', { x: x(t), y: H - 6, 'text-anchor': 'middle' }, tickLabel(t, tstep)));
     }
-    axis.append(svg('text', { x: W - M.right, y: H - 6, 'text-anchor': 'end', opacity: 0.7 }, 'UTC'));
+    axis.append(svg('text', { x: W - M.right + 6, y: H - 6, opacity: 0.7 }, 'UTC'));
     root.append(grid, axis);
+    // Bars and line stay inside the plot: the current window ends after "now".
+    const defs = svg('defs');
+    const clip = svg('clipPath', { id: 'chart-plot' });
+    clip.append(svg('rect', { x: M.left, y: 0, width: W - M.left - M.right, height: H }));
+    defs.append(clip);
+    root.append(defs);
+    const plot = svg('g', { 'clip-path': 'url(#chart-plot)' });
 
     if (!shown.length) {
       root.append(svg('text', { class: 'chart-empty', x: W / 2, y: H / 2, 'text-anchor': 'middle' },
@@ -99,10 +140,10 @@ export class WindowChart {
       const y = yc(w.count);
       bars.append(svg('rect', { class: 'bar', x: x0, y, width: bw, height: H - M.bottom - y, 'data-start': w.start }));
     }
-    root.append(bars);
+    plot.append(bars);
 
-    // The largest magnitude per window: a line through consecutive windows, dots coloured
-    // by class when there is room for them.
+    // The largest magnitude per window: a line through consecutive windows and a dot per
+    // window coloured by class (smaller when there are many, so that lone windows show).
     let d = '';
     let prevEnd = null;
     for (const w of shown) {
@@ -111,17 +152,17 @@ export class WindowChart {
       d += `${prevEnd === w.start ? 'L' : 'M'}${px.toFixed(1)},${py.toFixed(1)}`;
       prevEnd = w.end;
     }
-    root.append(svg('path', { class: 'maxline', d }));
-    if (shown.length <= 120) {
-      const dots = svg('g');
-      for (const w of shown) {
-        if (w.max == null) continue;
-        dots.append(svg('circle', {
-          class: 'maxdot', cx: (x(w.start) + x(w.end)) / 2, cy: ym(w.max), r: 3, fill: classOf(w.max).color,
-        }));
-      }
-      root.append(dots);
+    plot.append(svg('path', { class: 'maxline', d }));
+    const dots = svg('g');
+    const r = shown.length <= 120 ? 3 : 1.8;
+    for (const w of shown) {
+      if (w.max == null) continue;
+      dots.append(svg('circle', {
+        class: 'maxdot', cx: (x(w.start) + x(w.end)) / 2, cy: ym(w.max), r, fill: classOf(w.max).color,
+      }));
     }
+    plot.append(dots);
+    root.append(plot);
 
     const total = shown.reduce((s, w) => s + w.count, 0);
     const peak = shown.reduce((a, w) => (w.count > a.count ? w : a), shown[0]);

@@ -262,6 +262,11 @@ function main() {
   list = new QuakeList($('.list-card'), select);
   list.onChange = schedule;
   chart = new WindowChart($('#chart'), $('#chart-tip'));
+  chart.onBucket = (size) => {
+    const min = size / 60e3;
+    $('#chart-title').textContent = min === 5 ? 'Activity per 5-minute window'
+      : `Activity per ${min < 60 ? `${min} minutes` : min === 60 ? 'hour' : `${min / 60} hours`} (5-minute windows combined)`;
+  };
   buildClassChips();
   bindControls();
   setRange(state.range);
