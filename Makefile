@@ -48,6 +48,15 @@ TOOLS    := $(addprefix $(BUILD)/tools/,$(notdir $(TOOL_SRCS:.c=)))
 
 vpath %.c $(sort $(dir $(SRCS))) src tests/unit tests/tools
 
+# Web assets compiled into the binary (table format in src/http/http_static.h): every file
+# under web/ plus these npm files. node_modules/.package-lock.json (written by `npm ci`) is
+# a prerequisite when present, so the table is regenerated after `make deps`.
+WEB_FILES := $(shell find web -type f ! -name '.*' 2>/dev/null)
+WEB_NPM  := leaflet/dist/leaflet.js leaflet/dist/leaflet.css leaflet/dist/images/layers.png \
+            leaflet/dist/images/layers-2x.png leaflet/dist/images/marker-icon.png \
+            topojson-client/dist/topojson-client.min.js world-atlas/countries-50m.json
+OBJS     += $(BUILD)/obj/web_assets.o
+
 .PHONY: all deps test-deps run test unit integ bench clean debug fmt
 all: $(BUILD)/sismo $(BUILD)/sismo-unit $(TOOLS)
 
@@ -57,6 +66,15 @@ $(BUILD)/obj $(BUILD)/unit $(BUILD)/tools $(BUILD)/gen:
 $(BUILD)/obj/%.o: %.c | $(BUILD)/obj
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/gen/web_assets.c: scripts/gen-web-assets.sh $(WEB_FILES) \
+        $(wildcard node_modules/.package-lock.json $(addprefix node_modules/,$(WEB_NPM))) | $(BUILD)/gen
+	@echo "  GEN     $@"
+	$(Q)scripts/gen-web-assets.sh $@ web node_modules $(WEB_NPM)
+
+$(BUILD)/obj/web_assets.o: $(BUILD)/gen/web_assets.c | $(BUILD)/obj
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 
 $(BUILD)/sismo: $(BUILD)/obj/main.o $(OBJS)
 	@echo "  LINK    $@"

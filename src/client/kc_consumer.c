@@ -6,9 +6,12 @@
 #include "sis_err.h"
 #include "sis_log.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct kc_consumer {
     rd_kafka_t *rk;
@@ -16,6 +19,7 @@ struct kc_consumer {
     int from_beginning;
     int manual_store;
     int assigned; /* partitions in the current assignment */
+    int io_fds[2]; /* pipe for kc_consumer_io_fd(): [0] read end (owner), [1] librdkafka's */
 };
 
 /* Caller's thread (inside rd_kafka_consumer_poll): applies assignments, optionally
@@ -54,6 +58,7 @@ kc_consumer_t *kc_consumer_new(kc_opts_t *opts, const kc_consumer_conf_t *cc, ch
     kc_handle_state_init(&c->st, cc->tag ? cc->tag : "consumer", c);
     c->from_beginning = cc->from_beginning;
     c->manual_store = cc->manual_store;
+    c->io_fds[0] = c->io_fds[1] = -1;
     const char *defaults[64] = {
         "group.id", cc->group,
         "auto.offset.reset", "earliest",
@@ -156,13 +161,78 @@ int kc_consumer_assignment_count(kc_consumer_t *c)
     return c->assigned;
 }
 
+int kc_consumer_io_fd(kc_consumer_t *c, char *errbuf, size_t errlen)
+{
+    if (c->io_fds[0] >= 0)
+        return c->io_fds[0];
+    if (pipe(c->io_fds) != 0) {
+        c->io_fds[0] = c->io_fds[1] = -1;
+        sis_seterr(errbuf, errlen, "cannot create the consumer's wake-up pipe: %s",
+                   strerror(errno));
+        return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        fcntl(c->io_fds[i], F_SETFL, fcntl(c->io_fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(c->io_fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c->rk);
+    rd_kafka_queue_io_event_enable(q, c->io_fds[1], "1", 1);
+    rd_kafka_queue_destroy(q);
+    return c->io_fds[0];
+}
+
+void kc_consumer_io_ack(kc_consumer_t *c)
+{
+    char buf[256];
+    if (c->io_fds[0] < 0)
+        return;
+    while (read(c->io_fds[0], buf, sizeof buf) > 0)
+        ;
+}
+
+int64_t kc_consumer_lag(kc_consumer_t *c, const char *topic)
+{
+    rd_kafka_topic_partition_list_t *parts = NULL;
+    if (rd_kafka_assignment(c->rk, &parts) || !parts)
+        return -1;
+    int64_t lag = -1;
+    if (parts->cnt > 0 && !rd_kafka_position(c->rk, parts)) {
+        lag = 0;
+        for (int i = 0; i < parts->cnt; i++) {
+            rd_kafka_topic_partition_t *p = &parts->elems[i];
+            if (topic && strcmp(topic, p->topic))
+                continue;
+            int64_t lo = -1, hi = -1;
+            rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi);
+            if (hi < 0) {
+                lag = -1; /* no fetch answered yet: unknown */
+                break;
+            }
+            /* No position yet means the next message is the first one kept. */
+            int64_t next = p->offset >= 0 ? p->offset : (lo >= 0 ? lo : 0);
+            if (hi > next)
+                lag += hi - next;
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(parts);
+    return lag;
+}
+
 int kc_consumer_close(kc_consumer_t *c, char *errbuf, size_t errlen)
 {
     if (!c)
         return SIS_OK;
     int rc = kc_consumer_commit(c, 1, errbuf, errlen);
+    if (c->io_fds[0] >= 0) {
+        rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c->rk);
+        rd_kafka_queue_io_event_enable(q, -1, NULL, 0);
+        rd_kafka_queue_destroy(q);
+    }
     rd_kafka_consumer_close(c->rk);
     rd_kafka_destroy(c->rk);
+    for (int i = 0; i < 2; i++)
+        if (c->io_fds[i] >= 0)
+            close(c->io_fds[i]);
     kc_handle_state_destroy(&c->st);
     free(c);
     return rc;

@@ -58,6 +58,26 @@ int kc_consumer_store(kc_consumer_t *c, const kc_msg_t *m);
 int kc_consumer_commit(kc_consumer_t *c, int sync, char *errbuf, size_t errlen);
 /* Number of partitions currently assigned to this member. */
 int kc_consumer_assignment_count(kc_consumer_t *c);
+/*
+ * Loop integration: returns the read end of a non-blocking pipe that librdkafka writes to
+ * when something (a message, an error, a rebalance) is enqueued for kc_consumer_poll() on a
+ * previously empty queue. The owner watches it for readability, calls kc_consumer_io_ack()
+ * and then kc_consumer_poll(c, 0, ...) until it returns 0. Because librdkafka only signals
+ * the empty -> non-empty transition, an owner that stops before the queue is empty must
+ * come back on its own (e.g. a zero-delay timer). The fd belongs to the consumer (closed by
+ * kc_consumer_close); calling this twice returns the same fd. -1 + errbuf on failure.
+ * @locality the thread that polls the consumer
+ */
+int kc_consumer_io_fd(kc_consumer_t *c, char *errbuf, size_t errlen);
+/* Empties the io pipe (see kc_consumer_io_fd). */
+void kc_consumer_io_ack(kc_consumer_t *c);
+/*
+ * Consumer lag in messages: the sum over assigned partitions (of `topic`, or of every topic
+ * when NULL) of high watermark - next offset to consume, from librdkafka's cached watermarks
+ * (never a network round trip). Returns -1 when unknown (nothing assigned yet, or no fetch
+ * answered yet for an assigned partition).
+ */
+int64_t kc_consumer_lag(kc_consumer_t *c, const char *topic);
 /* Commits stored offsets, leaves the group and destroys the consumer. Returns SIS_OK if the
  * final commit succeeded (or there was nothing to commit). */
 int kc_consumer_close(kc_consumer_t *c, char *errbuf, size_t errlen);
