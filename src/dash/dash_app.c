@@ -3,6 +3,7 @@
 
 #include "dash_json.h"
 #include "quake.h"
+#include "sis_heartbeat.h"
 #include "sis_alloc.h"
 #include "sis_err.h"
 #include "sis_signal.h"
@@ -203,6 +204,7 @@ static void sweep(dash_app_t *a)
 static void on_kafka(void *arg)
 {
     dash_app_t *a = arg;
+    sis_heartbeat(); /* the 1 s safety poll guarantees a beat even when idle */
     kc_consumer_io_ack(a->consumer);
     uint64_t before = http_ring_last(a->ring);
     uint64_t bytes_before = http_ring_bytes_appended(a->ring);
