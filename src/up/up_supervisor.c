@@ -49,6 +49,9 @@ struct up_sup {
     up_child_t *children;
     int n, cap;
     int stopping;
+    void (*before_output)(void *);
+    void (*after_output)(void *);
+    void *hook_opaque;
 };
 
 up_sup_t *up_sup_new(void)
@@ -134,11 +137,14 @@ int up_sup_start(up_sup_t *s, int idx, char *errbuf, size_t errlen)
         close(out[0]);
         close(out[1]);
         if (hb[1] >= 0) {
-            char v[16];
+            /* Always fd 3: a fixed, single-digit descriptor any shell can redirect to. */
             close(hb[0]);
-            fcntl(hb[1], F_SETFD, 0);
-            snprintf(v, sizeof v, "%d", hb[1]);
-            setenv("SISMO_HEARTBEAT_FD", v, 1);
+            if (hb[1] != 3) {
+                dup2(hb[1], 3);
+                close(hb[1]);
+            }
+            fcntl(3, F_SETFD, 0);
+            setenv("SISMO_HEARTBEAT_FD", "3", 1);
         } else {
             unsetenv("SISMO_HEARTBEAT_FD");
         }
@@ -166,7 +172,7 @@ int up_sup_start(up_sup_t *s, int idx, char *errbuf, size_t errlen)
 }
 
 /* Writes complete lines of child output to our stderr, prefixed unless raw. */
-static void relay_output(up_child_t *c, int flush_all)
+static void relay_output(up_sup_t *s, up_child_t *c, int flush_all)
 {
     char buf[8192];
     for (;;) {
@@ -200,8 +206,12 @@ static void relay_output(up_child_t *c, int flush_all)
         start = c->partial.len;
     }
     if (out.len) {
+        if (s->before_output)
+            s->before_output(s->hook_opaque);
         ssize_t w = write(STDERR_FILENO, out.data, out.len);
         (void)w;
+        if (s->after_output)
+            s->after_output(s->hook_opaque);
     }
     sis_buf_release(&out);
     if (start) {
@@ -249,12 +259,17 @@ static void reap(up_sup_t *s)
         up_child_t *c = find_pid(s, pid);
         if (!c)
             continue;
-        relay_output(c, 1);
+        relay_output(s, c, 1);
         int64_t now = sis_mono_ms();
         char how[96];
         describe_status(status, how, sizeof how);
         c->pid = 0;
         if (s->stopping) {
+            c->state = UP_STOPPED;
+            continue;
+        }
+        if (c->spec.oneshot && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+            sis_log_info("up", "%s finished", c->spec.name);
             c->state = UP_STOPPED;
             continue;
         }
@@ -330,7 +345,7 @@ int up_sup_run_for(up_sup_t *s, int64_t ms)
             if (!pfd[i].revents || !owner[i])
                 continue;
             if (pfd[i].fd == owner[i]->out_fd)
-                relay_output(owner[i], 0);
+                relay_output(s, owner[i], 0);
             else
                 drain_heartbeats(owner[i]);
         }
@@ -357,7 +372,7 @@ void up_sup_stop_all(up_sup_t *s)
             int status;
             pid_t r = waitpid(c->pid, &status, WNOHANG);
             if (r == c->pid) {
-                relay_output(c, 1);
+                relay_output(s, c, 1);
                 char how[96];
                 describe_status(status, how, sizeof how);
                 sis_log_info("up", "%s %s", c->spec.name, how);
@@ -365,7 +380,7 @@ void up_sup_stop_all(up_sup_t *s)
                 c->state = UP_STOPPED;
                 break;
             }
-            relay_output(c, 0);
+            relay_output(s, c, 0);
             if (!killed && sis_mono_ms() >= deadline) {
                 sis_log_warn("up", "%s did not stop within %.1fs; killing it", c->spec.name,
                              (double)c->spec.stop_timeout_ms / 1000.0);
@@ -380,6 +395,19 @@ void up_sup_stop_all(up_sup_t *s)
 pid_t up_sup_pid(const up_sup_t *s, int idx)
 {
     return s->children[idx].pid;
+}
+
+void up_sup_set_output_hooks(up_sup_t *s, void (*before)(void *), void (*after)(void *),
+                             void *opaque)
+{
+    s->before_output = before;
+    s->after_output = after;
+    s->hook_opaque = opaque;
+}
+
+int up_sup_alive(const up_sup_t *s, int idx)
+{
+    return s->children[idx].state == UP_RUNNING || s->children[idx].state == UP_WAITING;
 }
 
 int up_sup_restarts(const up_sup_t *s, int idx)

@@ -8,7 +8,8 @@
  *   children do not outlive a supervisor killed with -9);
  * - copies each child's stdout/stderr to its own stderr line by line, prefixed with the
  *   child's name ("broker | ..."), unless the child is marked raw (alert boxes);
- * - restarts a child that exits (unless stopping) after a backoff of 0.5 s doubling to 30 s,
+ * - restarts a child that exits (unless stopping, or a oneshot child exiting with status 0)
+ *   after a backoff of 0.5 s doubling to 30 s,
  *   reset once the child has run for 60 s, logging each restart with the exit status;
  * - restarts a child whose heartbeat pipe (SISMO_HEARTBEAT_FD, see sis_heartbeat.h) stays
  *   silent for longer than its heartbeat timeout (SIGKILL, then the restart path);
@@ -31,6 +32,7 @@ typedef struct up_child_spec {
     int64_t heartbeat_timeout_ms; /* 0 = do not watch heartbeats */
     int64_t stop_timeout_ms;      /* SIGTERM grace before SIGKILL (default 5000) */
     int raw_output;               /* copy output without a name prefix */
+    int oneshot;                  /* a clean exit (status 0) is final: not restarted */
 } up_child_spec_t;
 
 up_sup_t *up_sup_new(void);
@@ -52,7 +54,14 @@ int up_sup_run_for(up_sup_t *s, int64_t ms);
 /* Stops every child in reverse start order and waits for them. */
 void up_sup_stop_all(up_sup_t *s);
 
+/* Called around every write of relayed child output (e.g. to clear and redraw a terminal
+ * status line); either may be NULL. */
+void up_sup_set_output_hooks(up_sup_t *s, void (*before)(void *), void (*after)(void *),
+                             void *opaque);
+
 pid_t up_sup_pid(const up_sup_t *s, int idx); /* 0 if not running */
+/* 1 while the child runs or waits for a restart; 0 once it finished for good. */
+int up_sup_alive(const up_sup_t *s, int idx);
 int up_sup_restarts(const up_sup_t *s, int idx);
 int up_sup_count(const up_sup_t *s);
 

@@ -26,6 +26,12 @@ int test_up_supervisor(void)
     up_child_spec_t b = {.name = "beat", .argv = beat, .heartbeat_timeout_ms = 700};
     int ib = up_sup_add(s, &b);
 
+    /* A oneshot child that succeeds is not restarted. */
+    char *done[] = {"/bin/true", NULL};
+    up_child_spec_t d = {.name = "done", .argv = done, .oneshot = 1};
+    int id = up_sup_add(s, &d);
+
+    TEST_EQ_INT(up_sup_start(s, id, err, sizeof err), SIS_OK);
     TEST_EQ_INT(up_sup_start(s, iq, err, sizeof err), SIS_OK);
     TEST_EQ_INT(up_sup_start(s, isi, err, sizeof err), SIS_OK);
     TEST_EQ_INT(up_sup_start(s, ib, err, sizeof err), SIS_OK);
@@ -36,6 +42,9 @@ int test_up_supervisor(void)
                 up_sup_restarts(s, iq));
     TEST_ASSERT(up_sup_restarts(s, isi) >= 1, "silent child was not restarted");
     TEST_EQ_INT(up_sup_restarts(s, ib), 0);
+    TEST_EQ_INT(up_sup_restarts(s, id), 0);
+    TEST_EQ_INT(up_sup_alive(s, id), 0);
+    TEST_EQ_INT(up_sup_alive(s, iq), 1);
     TEST_EQ_INT(up_sup_pid(s, ib), beat_pid);
 
     up_sup_stop_all(s);
