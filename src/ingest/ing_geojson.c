@@ -184,10 +184,14 @@ static int convert(conv_t *c, json_t *feat)
         return bad(c, "%s", "properties.time is missing");
     if (get_ms(v, &q->time_ms))
         return bad(c, "%s", "properties.time is not an integer");
+    if (q->time_ms < QUAKE_TIME_MIN_MS || q->time_ms > QUAKE_TIME_MAX_MS)
+        return bad(c, "%s", "properties.time is out of range (years 0000-9999)");
     v = json_object_get(props, "updated");
     q->updated_ms = q->time_ms;
     if (v && !json_is_null(v) && get_ms(v, &q->updated_ms))
         return bad(c, "%s", "properties.updated is not an integer");
+    if (q->updated_ms < QUAKE_TIME_MIN_MS || q->updated_ms > QUAKE_TIME_MAX_MS)
+        return bad(c, "%s", "properties.updated is out of range (years 0000-9999)");
 
     json_t *geom = json_object_get(feat, "geometry");
     json_t *coords = json_is_object(geom) ? json_object_get(geom, "coordinates") : NULL;
