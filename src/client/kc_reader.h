@@ -30,7 +30,8 @@ kc_reader_t *kc_reader_new(kc_opts_t *opts, const char *tag, char *errbuf, size_
 /* The cluster id reported by Metadata into buf ("" if the broker reports none). */
 void kc_reader_cluster_id(kc_reader_t *r, char *buf, size_t len);
 
-/* Number of partitions of topic in *n (0 if the topic does not exist). */
+/* Number of partitions of topic in *n (0 if the topic does not exist). A reader is a
+ * consumer: its Metadata request never asks the broker to auto-create the topic. */
 int kc_reader_partitions(kc_reader_t *r, const char *topic, int *n, char *errbuf, size_t errlen);
 
 /* Low (first available) and high (next to be written) offsets of one partition. */

@@ -185,6 +185,9 @@ out:
  * Creates the topic if Metadata does not show it (asking Metadata first saves a
  * CreateTopics round trip, which brokers without it - librdkafka's mock - answer only by
  * timing out), loads the state (or starts afresh) and folds the topic's tail into it.
+ * Existence is asked through the reader: a producer's Metadata request would let a broker
+ * with auto.create.topics.enable create the topic with its default partition count
+ * instead of `partitions`.
  */
 static ing_state_t *recover_state(kc_opts_t *kopts, kc_producer_t *producer, const char *topic,
                                   int partitions, const char *path, char *errbuf, size_t errlen)
@@ -196,12 +199,11 @@ static ing_state_t *recover_state(kc_opts_t *kopts, kc_producer_t *producer, con
     char cluster[256];
     kc_reader_cluster_id(r, cluster, sizeof cluster);
     int n = 0;
-    /* Through the producer: it now knows the topic before its first send. */
-    if (kc_producer_topic_partitions(producer, topic, &n, errbuf, errlen) != SIS_OK)
+    if (kc_reader_partitions(r, topic, &n, errbuf, errlen) != SIS_OK ||
+        (n <= 0 && kc_producer_ensure_topic(producer, topic, partitions, errbuf, errlen) != SIS_OK))
         goto fail;
-    if (n <= 0 &&
-        (kc_producer_ensure_topic(producer, topic, partitions, errbuf, errlen) != SIS_OK ||
-         kc_producer_topic_partitions(producer, topic, &n, errbuf, errlen) != SIS_OK))
+    /* Also through the producer: it then knows the topic before its first send. */
+    if (kc_producer_topic_partitions(producer, topic, &n, errbuf, errlen) != SIS_OK)
         goto fail;
 
     char e[SIS_ERRLEN];
