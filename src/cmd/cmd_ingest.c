@@ -126,9 +126,9 @@ static int fold_one(void *opaque, const kc_msg_t *m)
 
 /*
  * Reads topic from the state's checkpoints (raised to each partition's first offset) to
- * its current end and folds it into s; the checkpoints then point at that end. If a
- * partition ends before the state's checkpoint, the topic was recreated: the state is
- * cleared and rebuilt from the topic's start. `why` goes into the log line.
+ * its current end and folds it into s; the checkpoints then point at that end. If the
+ * checkpoints do not fit the topic (ing_state_outlived_topic), it was recreated: the state
+ * is cleared and rebuilt from the topic's start. `why` goes into the log line.
  */
 static int read_back(kc_reader_t *r, kc_opts_t *kopts, const char *topic, ing_state_t *s,
                      const char *why, char *errbuf, size_t errlen)
@@ -144,15 +144,12 @@ static int read_back(kc_reader_t *r, kc_opts_t *kopts, const char *topic, ing_st
     for (int i = 0; i < n; i++)
         if (kc_reader_watermarks(r, topic, i, &lo[i], &hi[i], errbuf, errlen) != SIS_OK)
             goto out;
-    for (int i = 0; i < ing_state_partitions(s) && i < n; i++) {
-        if (ing_state_offset(s, i) > hi[i]) {
-            sis_log_warn("ingest",
-                         "topic '%s' partition %d ends at offset %lld but the state has read up "
-                         "to %lld: the topic was recreated; rebuilding the state from it",
-                         topic, i, (long long)hi[i], (long long)ing_state_offset(s, i));
-            ing_state_clear(s);
-            break;
-        }
+    char stale[SIS_ERRLEN];
+    if (ing_state_outlived_topic(s, n, hi, stale, sizeof stale)) {
+        sis_log_warn("ingest",
+                     "topic '%s' %s: the topic was recreated; rebuilding the state from it",
+                     topic, stale);
+        ing_state_clear(s);
     }
     long long tail = 0;
     for (int i = 0; i < n; i++) {

@@ -224,6 +224,26 @@ void ing_state_mark(ing_state_t *s, int partition, int64_t offset)
     }
 }
 
+int ing_state_outlived_topic(const ing_state_t *s, int n, const int64_t *hi, char *why,
+                             size_t whylen)
+{
+    for (int i = 0; i < s->n_parts; i++) {
+        if (i < n && s->offsets[i] > hi[i]) {
+            snprintf(why, whylen,
+                     "partition %d ends at offset %lld but the state has read up to %lld", i,
+                     (long long)hi[i], (long long)s->offsets[i]);
+            return 1;
+        }
+        if (i >= n && s->offsets[i] > 0) {
+            snprintf(why, whylen,
+                     "has %d partitions but the state has read partition %d up to %lld", n, i,
+                     (long long)s->offsets[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void touch(ing_state_t *s, ing_entry_t *e)
 {
     int64_t now = sis_wall_ms();

@@ -79,6 +79,15 @@ int64_t ing_state_offset(const ing_state_t *s, int partition);
 void ing_state_mark(ing_state_t *s, int partition, int64_t offset);
 /* Sets the checkpoint of partition (after reading the topic to its end). */
 void ing_state_set_offset(ing_state_t *s, int partition, int64_t next);
+/*
+ * Checks the checkpoints against the topic as it is now: n partitions ending at hi[0..n-1].
+ * A checkpoint above its partition's end, or a non-zero checkpoint of a partition the
+ * topic does not have (Kafka never removes partitions), means the topic was recreated
+ * since the state was written: returns 1 with the evidence in why (e.g. "partition 2 ends
+ * at offset 0 but the state has read up to 41"); else 0.
+ */
+int ing_state_outlived_topic(const ing_state_t *s, int n, const int64_t *hi, char *why,
+                             size_t whylen);
 
 /*
  * Applies one acknowledged or read-back record under key:
