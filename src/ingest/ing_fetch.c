@@ -191,13 +191,6 @@ void ing_fetch_accept(ing_fetch_t *f)
     f->cand_etag = f->cand_last_modified = NULL;
 }
 
-void ing_fetch_forget(ing_fetch_t *f)
-{
-    free(f->etag);
-    free(f->last_modified);
-    f->etag = f->last_modified = NULL;
-}
-
 uint64_t ing_fetch_last_wire_bytes(const ing_fetch_t *f)
 {
     curl_off_t n = 0;

@@ -54,8 +54,6 @@ int ing_fetch_get(ing_fetch_t *f, const char *url, sis_buf_t *body, ing_fetch_st
 
 /* Makes the validators of the last 200 response the ones sent from now on. */
 void ing_fetch_accept(ing_fetch_t *f);
-/* Drops all validators: the next request is unconditional. */
-void ing_fetch_forget(ing_fetch_t *f);
 /* Bytes received on the wire (compressed) for the last request; for logs and tests. */
 uint64_t ing_fetch_last_wire_bytes(const ing_fetch_t *f);
 

@@ -69,7 +69,6 @@ static void arena_release(void)
 void ing_feed_init(ing_feed_t *feed)
 {
     memset(feed, 0, sizeof *feed);
-    feed->generated_ms = -1;
 }
 
 void ing_feed_release(ing_feed_t *feed)
@@ -268,11 +267,6 @@ int ing_geojson_parse(const char *json, size_t len, ing_feed_t *feed, char *errb
                         "feed is not a GeoJSON FeatureCollection (no \"features\" array)");
         goto out;
     }
-    json_t *meta = json_object_get(root, "metadata");
-    json_t *gen = json_is_object(meta) ? json_object_get(meta, "generated") : NULL;
-    if (!gen || get_ms(gen, &feed->generated_ms))
-        feed->generated_ms = -1;
-
     feed->n = json_array_size(features);
     feed->items = sis_xcalloc(feed->n ? feed->n : 1, sizeof *feed->items);
     for (size_t i = 0; i < feed->n; i++) {

@@ -61,7 +61,6 @@ typedef struct ing_feature {
 typedef struct ing_feed {
     ing_feature_t *items; /* n features in document order */
     size_t n;
-    int64_t generated_ms; /* metadata.generated, -1 if absent */
 } ing_feed_t;
 
 void ing_feed_init(ing_feed_t *feed);
