@@ -20,8 +20,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest body accepted: the month feed is ~20 MB uncompressed; more is not a USGS feed. */
-#define ING_FETCH_MAX_BYTES (256u << 20)
+/* Largest body accepted (the limit counts decompressed bytes, so a gzip bomb stops here
+ * too). The all_month feed is 10-20 MB uncompressed; a poll holds about 12 bytes of
+ * memory per body byte at its peak (body, jansson tree, records), so this caps a poll
+ * near 800 MB instead of letting a misbehaving server decide. */
+#define ING_FETCH_MAX_BYTES (64u << 20)
 
 typedef struct ing_fetch ing_fetch_t;
 
