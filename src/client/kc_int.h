@@ -39,7 +39,8 @@ void kc_handle_state_destroy(kc_handle_state_t *st);
 void kc_handle_last_error(kc_handle_state_t *st, char *buf, size_t len);
 
 /*
- * Waits until the cluster answers a Metadata request, at most timeout_ms. On failure writes
+ * Waits until the cluster answers a Metadata request, at most timeout_ms, sending the
+ * process's heartbeat (sis_heartbeat.h) meanwhile. On failure writes
  * "cannot reach Kafka at '<bootstrap>' within Ns: <last transport error>" and returns SIS_ERR.
  */
 int kc_wait_cluster(rd_kafka_t *rk, kc_handle_state_t *st, const char *bootstrap,

@@ -13,6 +13,7 @@
 #include "kc_int.h"
 #include "sis_alloc.h"
 #include "sis_err.h"
+#include "sis_heartbeat.h"
 #include "sis_log.h"
 #include "sis_str.h"
 #include "sis_time.h"
@@ -112,6 +113,7 @@ int kc_reader_read(kc_reader_t *r, const char *topic, int n, const int64_t *from
     }
     int64_t last_progress = sis_mono_ms();
     while (left > 0) {
+        sis_heartbeat(); /* a long read-back is work, not a hang */
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, 100);
         if (!m) {
             if (sis_mono_ms() - last_progress > timeout_ms) {

@@ -13,6 +13,11 @@
  * Delivery reports are served on this thread (kc_producer_poll/flush) and update the
  * state; the state file is rewritten after each poll that changed it.
  *
+ * Liveness for `sismo up` (sis_heartbeat.h): every loop that can last more than a moment
+ * beats - waiting between polls, sending, waiting for delivery reports, and inside the
+ * blocking layers (the HTTP transfer in ing_fetch.c, the topic read-back in kc_reader.c,
+ * the wait for the cluster in kc_conf.c) - so a healthy ingester beats every second or so.
+ *
  * A poll whose deliveries failed is followed by a read-back of the topic from the
  * checkpoints that poll started from (ing_poll.h): a failed report does not prove the
  * broker did not store the message.
@@ -30,6 +35,7 @@
 #include "kc_reader.h"
 #include "sis_alloc.h"
 #include "sis_err.h"
+#include "sis_heartbeat.h"
 #include "sis_log.h"
 #include "sis_opt.h"
 #include "sis_signal.h"
@@ -62,6 +68,7 @@ static int sink_send(void *opaque, const char *key, const void *value, size_t le
                      char *errbuf, size_t errlen)
 {
     ingest_t *in = opaque;
+    sis_heartbeat();
     int rc = kc_producer_send(in->producer, in->topic, -1, key, strlen(key), value, len, 0, tag,
                               errbuf, errlen);
     if (rc == SIS_OK && in->crash_send && ++in->sent == in->crash_send) {
@@ -79,6 +86,7 @@ static int sink_drain(void *opaque)
     /* --delivery-timeout bounds this: every message gets a report by then. (The producer's
      * out-queue also counts internal requests, so it is not what we wait for.) */
     while (ing_publish_inflight(pub) > 0) {
+        sis_heartbeat();
         kc_producer_flush(in->producer, 500);
         char e[SIS_ERRLEN];
         if (kc_producer_fatal(in->producer, e, sizeof e))
@@ -289,6 +297,7 @@ static void idle(ingest_t *in, int64_t ms)
         int64_t left = end - sis_mono_ms();
         if (left <= 0 || sis_signal_stop_requested())
             return;
+        sis_heartbeat();
         kc_producer_poll(in->producer, (int)(left < 200 ? left : 200));
     }
 }
@@ -432,6 +441,7 @@ int cmd_ingest(int argc, char **argv)
     int failures = 0, any_failed = 0, need_read_back = 0;
     size_t next_file = 0;
     while (!sis_signal_stop_requested()) {
+        sis_heartbeat();
         const char *src = files.n ? files.items[next_file] : url;
         ing_counts_t c;
         if (need_read_back && read_back_after_failure(&kopts, topic, state, err, sizeof err) ==

@@ -11,11 +11,15 @@
  *   signals belong to sis_signal.
  * - A truncated transfer (connection closed before Content-Length bytes) is a curl error
  *   (CURLE_PARTIAL_FILE), reported like any transport error.
+ * - A transfer can block for up to timeout_ms (a server that never answers). libcurl calls
+ *   the progress callback about once a second meanwhile (also while resolving and
+ *   connecting): it sends the process's heartbeat to `sismo up` (sis_heartbeat.h).
  */
 #include "ing_fetch.h"
 
 #include "sis_alloc.h"
 #include "sis_err.h"
+#include "sis_heartbeat.h"
 #include "sis_str.h"
 #include "sismo.h"
 
@@ -78,6 +82,15 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *opaque)
     }
     sis_buf_append(f->body, ptr, n);
     return n;
+}
+
+/* Called by libcurl about once a second during a transfer: see the decisions above. */
+static int on_progress(void *opaque, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)opaque, (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    sis_heartbeat();
+    return 0;
 }
 
 /* Keeps "name: value" header values we care about; header lines are not NUL-terminated. */
@@ -151,6 +164,9 @@ int ing_fetch_get(ing_fetch_t *f, const char *url, sis_buf_t *body, ing_fetch_st
     curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, f);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     if (hdrs)
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 

@@ -10,6 +10,8 @@
  * body. A poll whose processing failed is therefore re-fetched in full next time rather
  * than skipped as "not modified".
  *
+ * While a request is in progress the process's heartbeat (sis_heartbeat.h) keeps beating.
+ *
  * @locality one thread per ing_fetch_t (libcurl easy handles are not shared).
  */
 #ifndef ING_FETCH_H

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# 0208: the ingester's heartbeats, the liveness protocol of `sismo up`
+# (src/base/sis_heartbeat.h), run the way the supervisor runs it: SISMO_HEARTBEAT_FD is
+# the write end of a pipe (tests/tools/heartbeats.py records each byte).
+# Must hold afterwards: from start-up to the end of the run the ingester never went more
+# than 3.5 s without a heartbeat (it beats about once a second; libcurl's progress
+# callback and the 1 s rate limit of sis_heartbeat can make that 2 s) - not while it
+# waited 6 s for a broker that was down at start-up, not while it idled between polls
+# (--interval 3s), and not while a feed request hung until --http-timeout (6 s); it still
+# published series-1, and SIGTERM stopped it with status 0.
+# brokers: mock
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib-ingest.sh"
+topic=$(uniq sismos)
+start_broker "$topic:3"
+start_feed feed "$FIX/series-1.geojson" hang
+beats=$T_DIR/beats
+log=$T_DIR/ingest.err
+
+kill -USR1 "${PIDS[broker]}"
+wait_until 10 has_text "$T_DIR/broker.err" "brokers down"
+t0=$(date +%s.%N)
+bg ingest "$PY" "$ROOT/tests/tools/heartbeats.py" record "$beats" -- \
+    "$SISMO" ingest -b "$BOOTSTRAP" --topic "$topic" --url "$FEED_URL" --interval 3s \
+    --http-timeout 6s --connect-timeout 30s --state-dir "$T_DIR/state"
+sleep 6
+has_polls "$log" 200 1 && fail "polled although the broker was down"
+kill -USR2 "${PIDS[broker]}"
+wait_until 30 has_polls "$log" 200 1
+wait_until 15 has_polls "$log" 304 1   # an --interval of idling in between
+feed_step 1
+wait_until 20 has_text "$log" "Operation timed out after 6"
+t1=$(date +%s.%N)
+kill -TERM "${PIDS[ingest]}"
+wait "${PIDS[ingest]}" || fail "ingest did not exit 0 on SIGTERM"
+unset 'PIDS[ingest]'
+check_topic "$topic" "$FIX/series-1.geojson"
+
+n=$(wc -l < "$beats")
+longest=$("$PY" "$ROOT/tests/tools/heartbeats.py" gap "$beats" "$(echo "$t0 + 0.5" | bc)" "$t1")
+say "$n heartbeats in $(echo "$t1 - $t0" | bc) s, longest gap ${longest} s"
+awk -v g="$longest" 'BEGIN { exit !(g <= 3.5) }' || fail "no heartbeat for ${longest} s"
