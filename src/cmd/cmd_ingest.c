@@ -458,6 +458,10 @@ int cmd_ingest(int argc, char **argv)
         } else {
             rc = ing_poll_run(in.poll, src, files.n > 0, &c, err, sizeof err);
         }
+        if (rc == SIS_ERR && sis_signal_stop_requested()) {
+            sis_log_info("ingest", "stopping: %s", err); /* cut short by the stop: no retry */
+            break;
+        }
         need_read_back |= rc == SIS_AGAIN;
         if (kc_producer_fatal(in.producer, err, sizeof err)) {
             sis_log_error("ingest", "the producer hit a fatal error (%s): exiting so that a "

@@ -48,8 +48,9 @@ void ing_fetch_destroy(ing_fetch_t *f);
 /*
  * GETs url. On success returns SIS_OK with *status set; for ING_FETCH_OK the body (already
  * decompressed) is in *body (reset first; owned by the caller's buffer) and *http_code is
- * 200. On a transport error, an HTTP status other than 200/304, or a body larger than
- * ING_FETCH_MAX_BYTES returns SIS_ERR with a reason naming the URL, e.g.
+ * 200. On a transport error, an HTTP status other than 200/304, a body larger than
+ * ING_FETCH_MAX_BYTES, or a stop requested (sis_signal_stop_requested) during the
+ * transfer returns SIS_ERR with a reason naming the URL, e.g.
  *   "GET 'http://127.0.0.1:8080/feed': HTTP 500"
  *   "GET 'http://...': Operation timed out after 2001 milliseconds with 0 bytes received"
  * *http_code is set whenever a response status was received (0 otherwise).

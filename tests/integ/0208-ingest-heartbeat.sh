@@ -8,6 +8,9 @@
 # waited 6 s for a broker that was down at start-up, not while it idled between polls
 # (--interval 3s), and not while a feed request hung until --http-timeout (6 s); it still
 # published series-1, and SIGTERM stopped it with status 0.
+# Then SIGTERM during a feed request that hangs (--http-timeout 30s): the request is
+# abandoned and the ingester exits 0 within 3 s (sismo up kills a child still running 5 s
+# after SIGTERM), logging why.
 # brokers: mock
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-ingest.sh"
@@ -40,3 +43,19 @@ n=$(wc -l < "$beats")
 longest=$("$PY" "$ROOT/tests/tools/heartbeats.py" gap "$beats" "$(echo "$t0 + 0.5" | bc)" "$t1")
 say "$n heartbeats in $(echo "$t1 - $t0" | bc) s, longest gap ${longest} s"
 awk -v g="$longest" 'BEGIN { exit !(g <= 3.5) }' || fail "no heartbeat for ${longest} s"
+
+# SIGTERM while a request hangs (the feed is still on its hang step).
+bg ingest2 "$SISMO" ingest -b "$BOOTSTRAP" --topic "$topic" --url "$FEED_URL" --interval 200ms \
+    --http-timeout 30s --state-dir "$T_DIR/state"
+wait_until 30 has_text "$T_DIR/ingest2.err" "publishing to '$topic'"
+sleep 1.5   # the first request has been hanging for about a second
+t2=$(date +%s.%N)
+kill -TERM "${PIDS[ingest2]}"
+wait "${PIDS[ingest2]}" || fail "ingest did not exit 0 on SIGTERM during a request"
+unset 'PIDS[ingest2]'
+took=$(echo "$(date +%s.%N) - $t2" | bc)
+say "stopped ${took} s after SIGTERM"
+awk -v t="$took" 'BEGIN { exit !(t < 3) }' || fail "took ${took} s to stop during a hanging request"
+has_text "$T_DIR/ingest2.err" "INFO  ingest: stopping: GET '$FEED_URL': abandoned, the ingester is stopping" \
+    || fail "no log line for the abandoned request: $(tail -3 "$T_DIR/ingest2.err")"
+if has_text "$T_DIR/ingest2.err" "poll failed"; then fail "the abandoned request was logged as a failed poll"; fi
