@@ -15,20 +15,21 @@
 
 #include <string.h>
 
-/* Returns the partition count of topic per Metadata, 0 if absent, -1 on request failure. */
-static int topic_partitions(rd_kafka_t *rk, const char *topic, int64_t timeout_ms)
+int kc_topic_partitions_rk(rd_kafka_t *rk, const char *topic, int64_t timeout_ms, int *n,
+                           char *errbuf, size_t errlen)
 {
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
     rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, rkt, &md, (int)timeout_ms);
     rd_kafka_topic_destroy(rkt);
     if (err)
-        return -1;
-    int n = 0;
+        return sis_seterr(errbuf, errlen, "cannot read metadata of topic '%s': %s", topic,
+                          rd_kafka_err2str(err));
+    *n = 0;
     if (md->topic_cnt == 1 && !md->topics[0].err)
-        n = md->topics[0].partition_cnt;
+        *n = md->topics[0].partition_cnt;
     rd_kafka_metadata_destroy(md);
-    return n;
+    return SIS_OK;
 }
 
 int kc_ensure_topic_rk(rd_kafka_t *rk, const char *topic, int partitions, int64_t timeout_ms,
@@ -70,8 +71,8 @@ int kc_ensure_topic_rk(rd_kafka_t *rk, const char *topic, int partitions, int64_
         sis_log_info("admin", "created topic '%s' with %d partitions", topic, partitions);
         return SIS_OK;
     }
-    int have = topic_partitions(rk, topic, timeout_ms);
-    if (have > 0) {
+    int have = 0;
+    if (kc_topic_partitions_rk(rk, topic, timeout_ms, &have, NULL, 0) == SIS_OK && have > 0) {
         if (have != partitions)
             sis_log_warn("admin", "topic '%s' exists with %d partitions (wanted %d); using it as is",
                          topic, have, partitions);

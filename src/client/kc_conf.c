@@ -10,6 +10,7 @@
 #include "kc_int.h"
 
 #include "sis_err.h"
+#include "sis_heartbeat.h"
 #include "sis_log.h"
 #include "sis_str.h"
 #include "sis_time.h"
@@ -139,6 +140,7 @@ int kc_wait_cluster(rd_kafka_t *rk, kc_handle_state_t *st, const char *bootstrap
     int64_t deadline = sis_mono_ms() + timeout_ms;
     rd_kafka_resp_err_t err;
     do {
+        sis_heartbeat(); /* waiting for the cluster is not a hang (sismo up) */
         const struct rd_kafka_metadata *md = NULL;
         int64_t left = deadline - sis_mono_ms();
         if (left < 1)

@@ -39,11 +39,18 @@ void kc_handle_state_destroy(kc_handle_state_t *st);
 void kc_handle_last_error(kc_handle_state_t *st, char *buf, size_t len);
 
 /*
- * Waits until the cluster answers a Metadata request, at most timeout_ms. On failure writes
+ * Waits until the cluster answers a Metadata request, at most timeout_ms, sending the
+ * process's heartbeat (sis_heartbeat.h) meanwhile. On failure writes
  * "cannot reach Kafka at '<bootstrap>' within Ns: <last transport error>" and returns SIS_ERR.
  */
 int kc_wait_cluster(rd_kafka_t *rk, kc_handle_state_t *st, const char *bootstrap,
                     int64_t timeout_ms, char *errbuf, size_t errlen);
+
+/* Asks Metadata for topic through rk: *n = its partition count, 0 if it does not exist.
+ * Whether the broker auto-creates a missing topic follows rk's allow.auto.create.topics
+ * (librdkafka's default: yes for a producer, no for a consumer). */
+int kc_topic_partitions_rk(rd_kafka_t *rk, const char *topic, int64_t timeout_ms, int *n,
+                           char *errbuf, size_t errlen);
 
 /* Creates `topic` with `partitions` partitions unless it exists. Brokers that do not
  * implement CreateTopics (librdkafka's mock cluster) are tolerated when the topic exists or

@@ -95,18 +95,7 @@ int kc_producer_ensure_topic(kc_producer_t *p, const char *topic, int partitions
 int kc_producer_topic_partitions(kc_producer_t *p, const char *topic, int *n, char *errbuf,
                                  size_t errlen)
 {
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, topic, NULL);
-    rd_kafka_resp_err_t err = rd_kafka_metadata(p->rk, 0, rkt, &md, (int)p->timeout_ms);
-    rd_kafka_topic_destroy(rkt);
-    if (err)
-        return sis_seterr(errbuf, errlen, "cannot read metadata of topic '%s': %s", topic,
-                          rd_kafka_err2str(err));
-    *n = 0;
-    if (md->topic_cnt == 1 && !md->topics[0].err)
-        *n = md->topics[0].partition_cnt;
-    rd_kafka_metadata_destroy(md);
-    return SIS_OK;
+    return kc_topic_partitions_rk(p->rk, topic, p->timeout_ms, n, errbuf, errlen);
 }
 
 int kc_producer_send(kc_producer_t *p, const char *topic, int32_t partition, const void *key,

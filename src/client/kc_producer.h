@@ -51,7 +51,10 @@ int kc_producer_ensure_topic(kc_producer_t *p, const char *topic, int partitions
 /* Asks the cluster for topic's metadata through this producer: *n = its partition count (0
  * if it does not exist). Besides answering, this loads the topic into the producer's cache:
  * messages produced before the producer knows a topic's partitions wait for librdkafka's
- * periodic (1 s) topic scan, which made the first send after start-up ~1 s slow. */
+ * periodic (1 s) topic scan, which made the first send after start-up ~1 s slow.
+ * Caution: a producer's Metadata request allows auto-creation, so on a broker with
+ * auto.create.topics.enable a missing topic is created here with the broker's default
+ * partition count; ask kc_reader_partitions() first to learn whether it exists. */
 int kc_producer_topic_partitions(kc_producer_t *p, const char *topic, int *n, char *errbuf,
                                  size_t errlen);
 /* Enqueues a message; value NULL = tombstone. partition -1 = partitioner (hash of key).

@@ -13,6 +13,7 @@
 #include "kc_int.h"
 #include "sis_alloc.h"
 #include "sis_err.h"
+#include "sis_heartbeat.h"
 #include "sis_log.h"
 #include "sis_str.h"
 #include "sis_time.h"
@@ -70,18 +71,7 @@ void kc_reader_cluster_id(kc_reader_t *r, char *buf, size_t len)
 
 int kc_reader_partitions(kc_reader_t *r, const char *topic, int *n, char *errbuf, size_t errlen)
 {
-    const struct rd_kafka_metadata *md = NULL;
-    rd_kafka_topic_t *rkt = rd_kafka_topic_new(r->rk, topic, NULL);
-    rd_kafka_resp_err_t err = rd_kafka_metadata(r->rk, 0, rkt, &md, (int)r->timeout_ms);
-    rd_kafka_topic_destroy(rkt);
-    if (err)
-        return sis_seterr(errbuf, errlen, "cannot read metadata of topic '%s': %s", topic,
-                          rd_kafka_err2str(err));
-    *n = 0;
-    if (md->topic_cnt == 1 && !md->topics[0].err)
-        *n = md->topics[0].partition_cnt;
-    rd_kafka_metadata_destroy(md);
-    return SIS_OK;
+    return kc_topic_partitions_rk(r->rk, topic, r->timeout_ms, n, errbuf, errlen);
 }
 
 int kc_reader_watermarks(kc_reader_t *r, const char *topic, int32_t partition, int64_t *lo,
@@ -123,6 +113,7 @@ int kc_reader_read(kc_reader_t *r, const char *topic, int n, const int64_t *from
     }
     int64_t last_progress = sis_mono_ms();
     while (left > 0) {
+        sis_heartbeat(); /* a long read-back is work, not a hang */
         rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, 100);
         if (!m) {
             if (sis_mono_ms() - last_progress > timeout_ms) {

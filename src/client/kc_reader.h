@@ -30,7 +30,8 @@ kc_reader_t *kc_reader_new(kc_opts_t *opts, const char *tag, char *errbuf, size_
 /* The cluster id reported by Metadata into buf ("" if the broker reports none). */
 void kc_reader_cluster_id(kc_reader_t *r, char *buf, size_t len);
 
-/* Number of partitions of topic in *n (0 if the topic does not exist). */
+/* Number of partitions of topic in *n (0 if the topic does not exist). A reader is a
+ * consumer: its Metadata request never asks the broker to auto-create the topic. */
 int kc_reader_partitions(kc_reader_t *r, const char *topic, int *n, char *errbuf, size_t errlen);
 
 /* Low (first available) and high (next to be written) offsets of one partition. */
@@ -42,7 +43,8 @@ int kc_reader_watermarks(kc_reader_t *r, const char *topic, int32_t partition, i
  * partition's low watermark if below it) up to but excluding to[i], calling cb for each
  * message. Gives up with SIS_ERR if no progress is made for timeout_ms (broker gone).
  * Offsets skipped by compaction or by transaction markers are handled (the read of a
- * partition ends when its position reaches to[i]).
+ * partition ends when its position reaches to[i]). Sends the process's heartbeat
+ * (sis_heartbeat.h) while it reads or waits.
  */
 int kc_reader_read(kc_reader_t *r, const char *topic, int n, const int64_t *from,
                    const int64_t *to, int64_t timeout_ms, kc_reader_cb_t *cb, void *opaque,

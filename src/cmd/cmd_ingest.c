@@ -9,9 +9,15 @@
  *      republish nothing the broker already stored, even if the previous process never saw
  *      the delivery report;
  *   4. poll: every --interval (exponential backoff after failures, up to --max-backoff),
- *      or once (--once), or once per --from-file, in order, --interval apart.
+ *      or once (--once), or once per --from-file, in order, --interval apart; after every
+ *      poll, a status record (ing_status.h) to --status-topic for the dashboard.
  * Delivery reports are served on this thread (kc_producer_poll/flush) and update the
  * state; the state file is rewritten after each poll that changed it.
+ *
+ * Liveness for `sismo up` (sis_heartbeat.h): every loop that can last more than a moment
+ * beats - waiting between polls, sending, waiting for delivery reports, and inside the
+ * blocking layers (the HTTP transfer in ing_fetch.c, the topic read-back in kc_reader.c,
+ * the wait for the cluster in kc_conf.c) - so a healthy ingester beats every second or so.
  *
  * A poll whose deliveries failed is followed by a read-back of the topic from the
  * checkpoints that poll started from (ing_poll.h): a failed report does not prove the
@@ -26,10 +32,12 @@
  */
 #include "ing_poll.h"
 #include "ing_state.h"
+#include "ing_status.h"
 #include "kc_producer.h"
 #include "kc_reader.h"
 #include "sis_alloc.h"
 #include "sis_err.h"
+#include "sis_heartbeat.h"
 #include "sis_log.h"
 #include "sis_opt.h"
 #include "sis_signal.h"
@@ -50,6 +58,9 @@ typedef struct ingest {
     kc_producer_t *producer;
     ing_poll_t *poll;
     const char *topic;
+    const char *status_topic; /* "" = no status records */
+    int64_t last_ok_ms;       /* wall clock at the end of the last successful poll, -1 none */
+    sis_ratelimit_t status_rl; /* status records that could not be sent */
     long crash_send; /* SISMO_INGEST_CRASH=send:N, 0 = off */
     long crash_ack;  /* SISMO_INGEST_CRASH=ack:N */
     long lose_report; /* SISMO_INGEST_FAULT=lose-report:N */
@@ -62,6 +73,7 @@ static int sink_send(void *opaque, const char *key, const void *value, size_t le
                      char *errbuf, size_t errlen)
 {
     ingest_t *in = opaque;
+    sis_heartbeat();
     int rc = kc_producer_send(in->producer, in->topic, -1, key, strlen(key), value, len, 0, tag,
                               errbuf, errlen);
     if (rc == SIS_OK && in->crash_send && ++in->sent == in->crash_send) {
@@ -79,6 +91,7 @@ static int sink_drain(void *opaque)
     /* --delivery-timeout bounds this: every message gets a report by then. (The producer's
      * out-queue also counts internal requests, so it is not what we wait for.) */
     while (ing_publish_inflight(pub) > 0) {
+        sis_heartbeat();
         kc_producer_flush(in->producer, 500);
         char e[SIS_ERRLEN];
         if (kc_producer_fatal(in->producer, e, sizeof e))
@@ -88,9 +101,30 @@ static int sink_drain(void *opaque)
     return ing_publish_inflight(pub);
 }
 
+/* msg_opaque of status records: tells their delivery reports from the events'. */
+static char status_tag;
+
+/* A status record that did not go out: logged at most once a minute. */
+static void status_problem(ingest_t *in, const char *what, const char *why)
+{
+    uint64_t suppressed;
+    if (!sis_ratelimit_ok(&in->status_rl, &suppressed))
+        return;
+    if (suppressed)
+        sis_log_warn("ingest", "%s '%s': %s [%llu similar lines suppressed]", what,
+                     in->status_topic, why, (unsigned long long)suppressed);
+    else
+        sis_log_warn("ingest", "%s '%s': %s", what, in->status_topic, why);
+}
+
 static void on_delivery(void *opaque, const kc_dr_t *dr)
 {
     ingest_t *in = opaque;
+    if (dr->msg_opaque == &status_tag) {
+        if (dr->err)
+            status_problem(in, "status record not delivered to", dr->errstr);
+        return;
+    }
     const char *err = dr->err ? dr->errstr : NULL;
     if (!dr->err && in->lose_report && ++in->reports == in->lose_report)
         err = "delivery report lost (SISMO_INGEST_FAULT)"; /* stored, but we cannot know */
@@ -126,9 +160,9 @@ static int fold_one(void *opaque, const kc_msg_t *m)
 
 /*
  * Reads topic from the state's checkpoints (raised to each partition's first offset) to
- * its current end and folds it into s; the checkpoints then point at that end. If a
- * partition ends before the state's checkpoint, the topic was recreated: the state is
- * cleared and rebuilt from the topic's start. `why` goes into the log line.
+ * its current end and folds it into s; the checkpoints then point at that end. If the
+ * checkpoints do not fit the topic (ing_state_outlived_topic), it was recreated: the state
+ * is cleared and rebuilt from the topic's start. `why` goes into the log line.
  */
 static int read_back(kc_reader_t *r, kc_opts_t *kopts, const char *topic, ing_state_t *s,
                      const char *why, char *errbuf, size_t errlen)
@@ -144,15 +178,12 @@ static int read_back(kc_reader_t *r, kc_opts_t *kopts, const char *topic, ing_st
     for (int i = 0; i < n; i++)
         if (kc_reader_watermarks(r, topic, i, &lo[i], &hi[i], errbuf, errlen) != SIS_OK)
             goto out;
-    for (int i = 0; i < ing_state_partitions(s) && i < n; i++) {
-        if (ing_state_offset(s, i) > hi[i]) {
-            sis_log_warn("ingest",
-                         "topic '%s' partition %d ends at offset %lld but the state has read up "
-                         "to %lld: the topic was recreated; rebuilding the state from it",
-                         topic, i, (long long)hi[i], (long long)ing_state_offset(s, i));
-            ing_state_clear(s);
-            break;
-        }
+    char stale[SIS_ERRLEN];
+    if (ing_state_outlived_topic(s, n, hi, stale, sizeof stale)) {
+        sis_log_warn("ingest",
+                     "topic '%s' %s: the topic was recreated; rebuilding the state from it",
+                     topic, stale);
+        ing_state_clear(s);
     }
     long long tail = 0;
     for (int i = 0; i < n; i++) {
@@ -182,28 +213,30 @@ out:
 }
 
 /*
- * Creates the topic if Metadata does not show it (asking Metadata first saves a
- * CreateTopics round trip, which brokers without it - librdkafka's mock - answer only by
- * timing out), loads the state (or starts afresh) and folds the topic's tail into it.
+ * Creates topic with `partitions` partitions if Metadata does not show it (asking first
+ * saves a CreateTopics round trip, which brokers without it - librdkafka's mock - answer
+ * only by timing out). Existence is asked through the reader: a producer's Metadata
+ * request would let a broker with auto.create.topics.enable create the topic with its
+ * default partition count instead.
  */
-static ing_state_t *recover_state(kc_opts_t *kopts, kc_producer_t *producer, const char *topic,
-                                  int partitions, const char *path, char *errbuf, size_t errlen)
+static int ensure_topic(kc_reader_t *r, kc_producer_t *producer, const char *topic,
+                        int partitions, char *errbuf, size_t errlen)
 {
-    kc_reader_t *r = kc_reader_new(kopts, "ingest-reader", errbuf, errlen);
-    if (!r)
-        return NULL;
+    int n = 0;
+    if (kc_reader_partitions(r, topic, &n, errbuf, errlen) != SIS_OK ||
+        (n <= 0 && kc_producer_ensure_topic(producer, topic, partitions, errbuf, errlen) != SIS_OK))
+        return SIS_ERR;
+    /* Also through the producer: it then knows the topic before its first send. */
+    return kc_producer_topic_partitions(producer, topic, &n, errbuf, errlen);
+}
+
+/* Loads the state (or starts afresh) and folds the topic's tail into it. */
+static ing_state_t *recover_state(kc_reader_t *r, kc_opts_t *kopts, const char *topic,
+                                  const char *path, char *errbuf, size_t errlen)
+{
     ing_state_t *s = NULL;
     char cluster[256];
     kc_reader_cluster_id(r, cluster, sizeof cluster);
-    int n = 0;
-    /* Through the producer: it now knows the topic before its first send. */
-    if (kc_producer_topic_partitions(producer, topic, &n, errbuf, errlen) != SIS_OK)
-        goto fail;
-    if (n <= 0 &&
-        (kc_producer_ensure_topic(producer, topic, partitions, errbuf, errlen) != SIS_OK ||
-         kc_producer_topic_partitions(producer, topic, &n, errbuf, errlen) != SIS_OK))
-        goto fail;
-
     char e[SIS_ERRLEN];
     int rc = ing_state_load(path, &s, e, sizeof e);
     if (rc == SIS_ERR) {
@@ -228,14 +261,11 @@ static ing_state_t *recover_state(kc_opts_t *kopts, kc_producer_t *producer, con
     const char *why = s ? path : "new";
     if (!s)
         s = ing_state_new(topic, cluster);
-    if (read_back(r, kopts, topic, s, why, errbuf, errlen) != SIS_OK)
-        goto fail;
-    kc_reader_destroy(r);
+    if (read_back(r, kopts, topic, s, why, errbuf, errlen) != SIS_OK) {
+        ing_state_destroy(s);
+        return NULL;
+    }
     return s;
-fail:
-    ing_state_destroy(s);
-    kc_reader_destroy(r);
-    return NULL;
 }
 
 /* After a poll whose deliveries failed: fold what the broker stored anyway. */
@@ -248,6 +278,32 @@ static int read_back_after_failure(kc_opts_t *kopts, const char *topic, ing_stat
     int rc = read_back(r, kopts, topic, s, "after failed deliveries", errbuf, errlen);
     kc_reader_destroy(r);
     return rc;
+}
+
+/* After every poll (rc as ing_poll_run's, err its reason): the status record, if enabled.
+ * Best effort: a record that cannot be sent is logged (rate-limited), never retried. */
+static void send_status(ingest_t *in, const char *source, int rc, const char *err,
+                        const ing_counts_t *c)
+{
+    if (!in->status_topic[0])
+        return;
+    int64_t now = sis_wall_ms();
+    if (rc == SIS_OK)
+        in->last_ok_ms = now;
+    ing_status_t st = {.source = source,
+                       .error = rc == SIS_OK ? NULL : err,
+                       .last_ok_ms = in->last_ok_ms,
+                       .now_ms = now,
+                       .new_ = c->new_,
+                       .revised = c->revised};
+    sis_buf_t b = SIS_BUF_INIT;
+    ing_status_encode(&st, &b);
+    char e[SIS_ERRLEN];
+    if (kc_producer_send(in->producer, in->status_topic, -1, ING_STATUS_KEY,
+                         strlen(ING_STATUS_KEY), b.data, b.len, 0, &status_tag, e,
+                         sizeof e) != SIS_OK)
+        status_problem(in, "cannot send a status record to", e);
+    sis_buf_release(&b);
 }
 
 /* ---- options --------------------------------------------------------------------------- */
@@ -290,6 +346,7 @@ static void idle(ingest_t *in, int64_t ms)
         int64_t left = end - sis_mono_ms();
         if (left <= 0 || sis_signal_stop_requested())
             return;
+        sis_heartbeat();
         kc_producer_poll(in->producer, (int)(left < 200 ? left : 200));
     }
 }
@@ -299,7 +356,7 @@ int cmd_ingest(int argc, char **argv)
     kc_opts_t kopts;
     kc_opts_init(&kopts);
     sis_strlist_t files = SIS_STRLIST_INIT;
-    const char *topic = "sismos", *feed = NULL, *url = NULL;
+    const char *topic = "sismos", *feed = NULL, *url = NULL, *status_topic = "sismo-status";
     const char *state_dir = INGEST_DEFAULT_STATE_DIR;
     int once = 0;
     long long partitions = 3;
@@ -311,6 +368,10 @@ int cmd_ingest(int argc, char **argv)
          NULL, 0},
         {"partitions", 0, SIS_OPT_INT, &partitions, "N",
          "partitions of the topic when it has to be created (default 3)", NULL, 0},
+        {"status-topic", 0, SIS_OPT_STR, &status_topic, "TOPIC",
+         "after every poll, a status record for the dashboard goes to this topic (1 "
+         "partition if created; default sismo-status; \"\" = none)",
+         NULL, 0},
         {"feed", 'f', SIS_OPT_STR, &feed, "NAME",
          "USGS summary feed: hour, day, week, month (all events) or e.g. 2.5_day, "
          "significant_week (default hour)",
@@ -346,7 +407,8 @@ int cmd_ingest(int argc, char **argv)
     char err[SIS_ERRLEN], url_buf[512];
     int ret = SIS_EXIT_OK, lock_fd = -1;
     ing_state_t *state = NULL;
-    ingest_t in = {0};
+    kc_reader_t *reader = NULL;
+    ingest_t in = {.last_ok_ms = -1, .status_rl = {.interval_ms = 60000}};
     /* FILE... is --from-file FILE...: one list, so files keep their command-line order. */
     int rc = sis_opt_parse(opts, argc - 1, argv + 1, &files, err, sizeof err);
     if (rc == SIS_OPT_HELP) {
@@ -382,6 +444,10 @@ int cmd_ingest(int argc, char **argv)
                                         "--partitions out of 1..10000");
         goto out;
     }
+    if (!strcmp(status_topic, topic)) {
+        ret = sis_usage_error("ingest", "--status-topic must differ from --topic");
+        goto out;
+    }
     if (max_backoff_ms < interval_ms)
         max_backoff_ms = interval_ms;
     sis_signal_install();
@@ -399,10 +465,15 @@ int cmd_ingest(int argc, char **argv)
     in.crash_send = crash_at(getenv("SISMO_INGEST_CRASH"), "send");
     in.crash_ack = crash_at(getenv("SISMO_INGEST_CRASH"), "ack");
     in.lose_report = crash_at(getenv("SISMO_INGEST_FAULT"), "lose-report");
+    /* While anything is queued during an outage librdkafka keeps reconnecting, and its
+     * backoff grows to 10 s: polls made in the first seconds after the broker is back
+     * would still fail. The broker is near; retrying once a second costs nothing. */
+    static const char *const producer_defaults[] = {"reconnect.backoff.max.ms", "1000", NULL};
     kc_producer_conf_t pc = {.dr_cb = on_delivery,
                              .opaque = &in,
                              .idempotent = 1,
                              .delivery_timeout_ms = delivery_ms,
+                             .defaults = producer_defaults,
                              .tag = "ingest-producer"};
     in.producer = kc_producer_new(&kopts, &pc, err, sizeof err);
     if (!in.producer) {
@@ -410,8 +481,22 @@ int cmd_ingest(int argc, char **argv)
         ret = SIS_EXIT_FAIL;
         goto out;
     }
-    state = recover_state(&kopts, in.producer, topic, (int)partitions, state_path, err,
-                          sizeof err);
+    reader = kc_reader_new(&kopts, "ingest-reader", err, sizeof err);
+    if (!reader || ensure_topic(reader, in.producer, topic, (int)partitions, err,
+                                sizeof err) != SIS_OK) {
+        sis_log_error("ingest", "%s", err);
+        ret = SIS_EXIT_FAIL;
+        goto out;
+    }
+    in.status_topic = status_topic;
+    if (*status_topic && ensure_topic(reader, in.producer, status_topic, 1, err,
+                                      sizeof err) != SIS_OK) {
+        sis_log_warn("ingest", "no status records: %s", err); /* events matter more */
+        in.status_topic = "";
+    }
+    state = recover_state(reader, &kopts, topic, state_path, err, sizeof err);
+    kc_reader_destroy(reader);
+    reader = NULL;
     if (!state) {
         sis_log_error("ingest", "cannot recover the de-duplication state: %s", err);
         ret = SIS_EXIT_FAIL;
@@ -433,8 +518,9 @@ int cmd_ingest(int argc, char **argv)
     int failures = 0, any_failed = 0, need_read_back = 0;
     size_t next_file = 0;
     while (!sis_signal_stop_requested()) {
+        sis_heartbeat();
         const char *src = files.n ? files.items[next_file] : url;
-        ing_counts_t c;
+        ing_counts_t c = {0};
         if (need_read_back && read_back_after_failure(&kopts, topic, state, err, sizeof err) ==
                                   SIS_OK) {
             need_read_back = 0;
@@ -449,6 +535,10 @@ int cmd_ingest(int argc, char **argv)
         } else {
             rc = ing_poll_run(in.poll, src, files.n > 0, &c, err, sizeof err);
         }
+        if (rc == SIS_ERR && sis_signal_stop_requested()) {
+            sis_log_info("ingest", "stopping: %s", err); /* cut short by the stop: no retry */
+            break;
+        }
         need_read_back |= rc == SIS_AGAIN;
         if (kc_producer_fatal(in.producer, err, sizeof err)) {
             sis_log_error("ingest", "the producer hit a fatal error (%s): exiting so that a "
@@ -457,6 +547,7 @@ int cmd_ingest(int argc, char **argv)
             ret = SIS_EXIT_FAIL;
             break;
         }
+        send_status(&in, src, rc, err, &c);
         failures = rc == SIS_OK ? 0 : failures + 1;
         any_failed |= rc != SIS_OK;
         /* A file that cannot be read or parsed will not get better: move on. Messages
@@ -480,8 +571,12 @@ int cmd_ingest(int argc, char **argv)
             next_file++;
         idle(&in, wait);
     }
-    /* Polls drain what they send; serve any late report, then save once more. */
+    /* Polls drain what they send; serve any late report, give the last status record a
+     * moment to go out, then save once more. */
     sink_drain(&in);
+    for (int i = 0; i < 4 && in.status_topic[0] &&
+                    kc_producer_flush(in.producer, 500) != SIS_OK; i++)
+        sis_heartbeat();
     if (ing_poll_save(in.poll, err, sizeof err) != SIS_OK) {
         sis_log_error("ingest", "cannot save the state: %s", err);
         any_failed = 1;
@@ -495,6 +590,7 @@ out:
         kc_producer_destroy(in.producer);
     ing_poll_destroy(in.poll);
     ing_state_destroy(state);
+    kc_reader_destroy(reader);
     if (lock_fd >= 0)
         close(lock_fd);
     sis_strlist_release(&files);

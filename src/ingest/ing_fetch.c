@@ -11,11 +11,19 @@
  *   signals belong to sis_signal.
  * - A truncated transfer (connection closed before Content-Length bytes) is a curl error
  *   (CURLE_PARTIAL_FILE), reported like any transport error.
+ * - A transfer can block for up to timeout_ms (a server that never answers). libcurl calls
+ *   the progress callback about once a second meanwhile (also while resolving and
+ *   connecting): it sends the process's heartbeat to `sismo up` (sis_heartbeat.h), and
+ *   abandons the transfer when the process was asked to stop (sis_signal.h), so that
+ *   SIGTERM is not held up for the rest of --http-timeout (sismo up kills a child that
+ *   has not stopped 5 s after SIGTERM).
  */
 #include "ing_fetch.h"
 
 #include "sis_alloc.h"
 #include "sis_err.h"
+#include "sis_heartbeat.h"
+#include "sis_signal.h"
 #include "sis_str.h"
 #include "sismo.h"
 
@@ -35,6 +43,7 @@ struct ing_fetch {
     int cand_set;        /* the candidates come from a 200 response */
     sis_buf_t *body;     /* target of the write callback during a transfer */
     int too_big;         /* the write callback refused more bytes */
+    int stopped;         /* the progress callback abandoned the transfer (stop requested) */
     char curl_err[CURL_ERROR_SIZE];
 };
 
@@ -80,6 +89,20 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *opaque)
     return n;
 }
 
+/* Called by libcurl about once a second during a transfer: see the decisions above. */
+static int on_progress(void *opaque, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    ing_fetch_t *f = opaque;
+    sis_heartbeat();
+    if (sis_signal_stop_requested()) {
+        f->stopped = 1;
+        return 1; /* CURLE_ABORTED_BY_CALLBACK */
+    }
+    return 0;
+}
+
 /* Keeps "name: value" header values we care about; header lines are not NUL-terminated. */
 static void header_value(const char *line, size_t n, const char *name, char **out)
 {
@@ -118,6 +141,7 @@ int ing_fetch_get(ing_fetch_t *f, const char *url, sis_buf_t *body, ing_fetch_st
     sis_buf_reset(body);
     f->body = body;
     f->too_big = 0;
+    f->stopped = 0;
     f->curl_err[0] = '\0';
     *http_code = 0;
     f->cand_set = 0;
@@ -151,6 +175,9 @@ int ing_fetch_get(ing_fetch_t *f, const char *url, sis_buf_t *body, ing_fetch_st
     curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, f);
+    curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(c, CURLOPT_XFERINFODATA, f);
+    curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
     if (hdrs)
         curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 
@@ -163,6 +190,8 @@ int ing_fetch_get(ing_fetch_t *f, const char *url, sis_buf_t *body, ing_fetch_st
     if (f->too_big)
         return sis_seterr(errbuf, errlen, "GET '%s': body larger than %u MB", url,
                           ING_FETCH_MAX_BYTES >> 20);
+    if (f->stopped)
+        return sis_seterr(errbuf, errlen, "GET '%s': abandoned, the ingester is stopping", url);
     if (cc != CURLE_OK)
         return sis_seterr(errbuf, errlen, "GET '%s': %s", url,
                           f->curl_err[0] ? f->curl_err : curl_easy_strerror(cc));
@@ -189,13 +218,6 @@ void ing_fetch_accept(ing_fetch_t *f)
     f->etag = f->cand_etag;
     f->last_modified = f->cand_last_modified;
     f->cand_etag = f->cand_last_modified = NULL;
-}
-
-void ing_fetch_forget(ing_fetch_t *f)
-{
-    free(f->etag);
-    free(f->last_modified);
-    f->etag = f->last_modified = NULL;
 }
 
 uint64_t ing_fetch_last_wire_bytes(const ing_fetch_t *f)

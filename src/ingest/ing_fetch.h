@@ -10,6 +10,8 @@
  * body. A poll whose processing failed is therefore re-fetched in full next time rather
  * than skipped as "not modified".
  *
+ * While a request is in progress the process's heartbeat (sis_heartbeat.h) keeps beating.
+ *
  * @locality one thread per ing_fetch_t (libcurl easy handles are not shared).
  */
 #ifndef ING_FETCH_H
@@ -20,8 +22,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Largest body accepted: the month feed is ~20 MB uncompressed; more is not a USGS feed. */
-#define ING_FETCH_MAX_BYTES (256u << 20)
+/* Largest body accepted (the limit counts decompressed bytes, so a gzip bomb stops here
+ * too). The all_month feed is 10-20 MB uncompressed; a poll holds about 12 bytes of
+ * memory per body byte at its peak (body, jansson tree, records), so this caps a poll
+ * near 800 MB instead of letting a misbehaving server decide. */
+#define ING_FETCH_MAX_BYTES (64u << 20)
 
 typedef struct ing_fetch ing_fetch_t;
 
@@ -43,8 +48,9 @@ void ing_fetch_destroy(ing_fetch_t *f);
 /*
  * GETs url. On success returns SIS_OK with *status set; for ING_FETCH_OK the body (already
  * decompressed) is in *body (reset first; owned by the caller's buffer) and *http_code is
- * 200. On a transport error, an HTTP status other than 200/304, or a body larger than
- * ING_FETCH_MAX_BYTES returns SIS_ERR with a reason naming the URL, e.g.
+ * 200. On a transport error, an HTTP status other than 200/304, a body larger than
+ * ING_FETCH_MAX_BYTES, or a stop requested (sis_signal_stop_requested) during the
+ * transfer returns SIS_ERR with a reason naming the URL, e.g.
  *   "GET 'http://127.0.0.1:8080/feed': HTTP 500"
  *   "GET 'http://...': Operation timed out after 2001 milliseconds with 0 bytes received"
  * *http_code is set whenever a response status was received (0 otherwise).
@@ -54,8 +60,6 @@ int ing_fetch_get(ing_fetch_t *f, const char *url, sis_buf_t *body, ing_fetch_st
 
 /* Makes the validators of the last 200 response the ones sent from now on. */
 void ing_fetch_accept(ing_fetch_t *f);
-/* Drops all validators: the next request is unconditional. */
-void ing_fetch_forget(ing_fetch_t *f);
 /* Bytes received on the wire (compressed) for the last request; for logs and tests. */
 uint64_t ing_fetch_last_wire_bytes(const ing_fetch_t *f);
 

@@ -69,7 +69,6 @@ static void arena_release(void)
 void ing_feed_init(ing_feed_t *feed)
 {
     memset(feed, 0, sizeof *feed);
-    feed->generated_ms = -1;
 }
 
 void ing_feed_release(ing_feed_t *feed)
@@ -184,10 +183,14 @@ static int convert(conv_t *c, json_t *feat)
         return bad(c, "%s", "properties.time is missing");
     if (get_ms(v, &q->time_ms))
         return bad(c, "%s", "properties.time is not an integer");
+    if (q->time_ms < QUAKE_TIME_MIN_MS || q->time_ms > QUAKE_TIME_MAX_MS)
+        return bad(c, "%s", "properties.time is out of range (years 0000-9999)");
     v = json_object_get(props, "updated");
     q->updated_ms = q->time_ms;
     if (v && !json_is_null(v) && get_ms(v, &q->updated_ms))
         return bad(c, "%s", "properties.updated is not an integer");
+    if (q->updated_ms < QUAKE_TIME_MIN_MS || q->updated_ms > QUAKE_TIME_MAX_MS)
+        return bad(c, "%s", "properties.updated is out of range (years 0000-9999)");
 
     json_t *geom = json_object_get(feat, "geometry");
     json_t *coords = json_is_object(geom) ? json_object_get(geom, "coordinates") : NULL;
@@ -264,11 +267,6 @@ int ing_geojson_parse(const char *json, size_t len, ing_feed_t *feed, char *errb
                         "feed is not a GeoJSON FeatureCollection (no \"features\" array)");
         goto out;
     }
-    json_t *meta = json_object_get(root, "metadata");
-    json_t *gen = json_is_object(meta) ? json_object_get(meta, "generated") : NULL;
-    if (!gen || get_ms(gen, &feed->generated_ms))
-        feed->generated_ms = -1;
-
     feed->n = json_array_size(features);
     feed->items = sis_xcalloc(feed->n ? feed->n : 1, sizeof *feed->items);
     for (size_t i = 0; i < feed->n; i++) {

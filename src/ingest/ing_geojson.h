@@ -20,9 +20,12 @@
  *   latitud          geometry.coordinates[1]      required number, -90..90
  *   longitud         geometry.coordinates[0]      required number, -180..180
  *   profundidad_km   geometry.coordinates[2]      number, or null when null/absent
- *   timestamp        properties.time              required integer ms
+ *   timestamp        properties.time              required integer ms, years 0000-9999
+ *                                                 (QUAKE_TIME_MIN_MS..QUAKE_TIME_MAX_MS:
+ *                                                 what the record can carry and read back)
  *   tsunami          properties.tsunami           0/1, true/false or null (null -> false)
- *   actualizado      properties.updated           integer ms; null/absent -> time
+ *   actualizado      properties.updated           integer ms, same range; null/absent
+ *                                                 -> time
  *   tipo             properties.type              string or null
  *   estado           properties.status            string (lower-cased: the 2014 feeds say
  *                                                 "REVIEWED") or null
@@ -32,8 +35,8 @@
  *   ids              properties.ids               ",a,b," split, empty and invalid pieces
  *                                                 dropped, duplicates dropped, order kept;
  *                                                 null/absent/empty -> [id]
- * A feature that breaks a rule (missing id/time/coordinates, out-of-range coordinates, a
- * field of the wrong type) is not converted: it is returned with ok = 0 and a reason that
+ * A feature that breaks a rule (missing id/time/coordinates, out-of-range coordinates or
+ * times, a field of the wrong type) is not converted: it is returned with ok = 0 and a reason that
  * names the feature and the field, e.g.
  *   "feature #3 (id 'ci123'): properties.time is missing".
  * A document that is not JSON, or not an object with a "features" array, is an error for
@@ -58,7 +61,6 @@ typedef struct ing_feature {
 typedef struct ing_feed {
     ing_feature_t *items; /* n features in document order */
     size_t n;
-    int64_t generated_ms; /* metadata.generated, -1 if absent */
 } ing_feed_t;
 
 void ing_feed_init(ing_feed_t *feed);

@@ -289,9 +289,9 @@ static void decide(ing_publish_t *p, const quake_t *q, ing_counts_t *c)
     if (!publish)
         c->unchanged++;
     else if (!known && !tombs)
-        c->new_++, c->published++;
+        c->new_++;
     else
-        c->revised++, c->published++;
+        c->revised++;
 }
 
 int ing_publish_feed(ing_publish_t *p, const ing_feed_t *feed, ing_counts_t *c, char *errbuf,

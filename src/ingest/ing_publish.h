@@ -44,7 +44,6 @@ typedef struct ing_sink {
 /* Per-feed counters (one poll). */
 typedef struct ing_counts {
     uint64_t features;   /* features in the document */
-    uint64_t published;  /* values sent (new + revised) */
     uint64_t new_;       /* events never seen before */
     uint64_t revised;    /* newer versions of known events (re-issues included) */
     uint64_t unchanged;  /* already published at this `updated`, or superseded in-feed */

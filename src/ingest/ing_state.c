@@ -213,7 +213,8 @@ void ing_state_set_offset(ing_state_t *s, int partition, int64_t next)
     s->offsets[partition] = next;
 }
 
-void ing_state_mark(ing_state_t *s, int partition, int64_t offset)
+/* Raises the checkpoint of partition to offset + 1 (a message at offset is reflected). */
+static void mark(ing_state_t *s, int partition, int64_t offset)
 {
     if (partition < 0 || partition >= ING_STATE_MAX_PARTITIONS || offset < 0)
         return;
@@ -222,6 +223,26 @@ void ing_state_mark(ing_state_t *s, int partition, int64_t offset)
         s->offsets[partition] = offset + 1;
         s->dirty = 1;
     }
+}
+
+int ing_state_outlived_topic(const ing_state_t *s, int n, const int64_t *hi, char *why,
+                             size_t whylen)
+{
+    for (int i = 0; i < s->n_parts; i++) {
+        if (i < n && s->offsets[i] > hi[i]) {
+            snprintf(why, whylen,
+                     "partition %d ends at offset %lld but the state has read up to %lld", i,
+                     (long long)hi[i], (long long)s->offsets[i]);
+            return 1;
+        }
+        if (i >= n && s->offsets[i] > 0) {
+            snprintf(why, whylen,
+                     "has %d partitions but the state has read partition %d up to %lld", n, i,
+                     (long long)s->offsets[i]);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 static void touch(ing_state_t *s, ing_entry_t *e)
@@ -242,7 +263,7 @@ void ing_state_touch(ing_state_t *s, const char *id)
 void ing_state_apply_value(ing_state_t *s, const char *key, int64_t updated_ms,
                            const char *const *ids, int n_ids, int partition, int64_t offset)
 {
-    ing_state_mark(s, partition, offset);
+    mark(s, partition, offset);
     if (!ing_id_valid(key, strlen(key)))
         return;
     ing_entry_t *e = ing_state_put(s, key);
@@ -265,7 +286,7 @@ void ing_state_apply_value(ing_state_t *s, const char *key, int64_t updated_ms,
 
 void ing_state_apply_tombstone(ing_state_t *s, const char *key, int partition, int64_t offset)
 {
-    ing_state_mark(s, partition, offset);
+    mark(s, partition, offset);
     if (!ing_id_valid(key, strlen(key)))
         return;
     ing_entry_t *e = ing_state_put(s, key);
@@ -278,7 +299,7 @@ int ing_state_fold(ing_state_t *s, const void *key, size_t key_len, const void *
                    size_t value_len, int partition, int64_t offset, char *errbuf, size_t errlen)
 {
     if (!key || !ing_id_valid(key, key_len)) {
-        ing_state_mark(s, partition, offset);
+        mark(s, partition, offset);
         return SIS_OK; /* not an event key: nothing of ours */
     }
     char k[ING_MAX_ID_LEN + 1];
@@ -294,7 +315,7 @@ int ing_state_fold(ing_state_t *s, const void *key, size_t key_len, const void *
     if (rc == SIS_OK)
         ing_state_apply_value(s, k, q.updated_ms, q.ids, q.n_ids, partition, offset);
     else
-        ing_state_mark(s, partition, offset);
+        mark(s, partition, offset);
     quake_release(&q);
     return rc;
 }
@@ -332,13 +353,6 @@ void ing_state_clear(ing_state_t *s)
     for (int i = 0; i < s->n_parts; i++)
         s->offsets[i] = 0;
     s->dirty = 1;
-}
-
-void ing_state_each(ing_state_t *s, void (*fn)(void *opaque, ing_entry_t *e), void *opaque)
-{
-    for (size_t i = 0; i < s->cap; i++)
-        if (s->slots[i])
-            fn(opaque, s->slots[i]);
 }
 
 /* ---- the file ---------------------------------------------------------------------- */

@@ -75,10 +75,17 @@ ing_entry_t *ing_state_put(ing_state_t *s, const char *id);
 /* Checkpoints: offsets[p] is the next offset of partition p not yet folded (0 if unknown). */
 int ing_state_partitions(const ing_state_t *s);
 int64_t ing_state_offset(const ing_state_t *s, int partition);
-/* Raises the checkpoint of partition to offset + 1 (a message at offset is reflected). */
-void ing_state_mark(ing_state_t *s, int partition, int64_t offset);
 /* Sets the checkpoint of partition (after reading the topic to its end). */
 void ing_state_set_offset(ing_state_t *s, int partition, int64_t next);
+/*
+ * Checks the checkpoints against the topic as it is now: n partitions ending at hi[0..n-1].
+ * A checkpoint above its partition's end, or a non-zero checkpoint of a partition the
+ * topic does not have (Kafka never removes partitions), means the topic was recreated
+ * since the state was written: returns 1 with the evidence in why (e.g. "partition 2 ends
+ * at offset 0 but the state has read up to 41"); else 0.
+ */
+int ing_state_outlived_topic(const ing_state_t *s, int n, const int64_t *hi, char *why,
+                             size_t whylen);
 
 /*
  * Applies one acknowledged or read-back record under key:
@@ -114,9 +121,6 @@ size_t ing_state_expire(ing_state_t *s, int64_t retention_ms, int64_t now_ms);
 /* Forgets every entry and checkpoint (the topic was recreated: rebuild from its start).
  * Entry pointers become invalid. */
 void ing_state_clear(ing_state_t *s);
-
-/* Calls fn for every entry (unspecified order). */
-void ing_state_each(ing_state_t *s, void (*fn)(void *opaque, ing_entry_t *e), void *opaque);
 
 /*
  * Takes an exclusive lock on dir/LOCK (created if needed, dir created too) so that two

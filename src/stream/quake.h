@@ -36,6 +36,12 @@
 #include <stdint.h>
 
 #define QUAKE_MAX_IDS 32       /* more associated ids than this are dropped (never seen) */
+
+/* Times the record can carry: `timestamp` and `actualizado` have four-digit years, so
+ * 0000-01-01T00:00:00.000Z .. 9999-12-31T23:59:59.999Z. A producer must not encode a time
+ * outside this range: quake_decode would reject the message. */
+#define QUAKE_TIME_MIN_MS (-62167219200000LL)
+#define QUAKE_TIME_MAX_MS 253402300799999LL
 #define QUAKE_INLINE_STR 1024  /* string bytes held without a heap allocation */
 
 typedef struct quake {

@@ -20,7 +20,8 @@ state=$T_DIR/state
 
 "$SISMO" ingest --help > "$T_DIR/help.out"
 for o in --bootstrap --topic --partitions --feed --url --from-file --once --interval --max-backoff \
-         --http-timeout --http-connect-timeout --delivery-timeout --state-dir --state-retention; do
+         --http-timeout --http-connect-timeout --delivery-timeout --state-dir --state-retention \
+         --status-topic; do
     grep -q -- "$o" "$T_DIR/help.out" || fail "--help does not mention $o"
 done
 grep -q -- "default ./sismo-data/ingest" "$T_DIR/help.out" || fail "--help does not give the state-dir default"

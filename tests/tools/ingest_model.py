@@ -18,6 +18,8 @@ import sys
 from datetime import datetime, timedelta, timezone
 
 ID_RE = re.compile(r"^[\x21-\x2b\x2d-\x7e]{1,128}$")  # printable ASCII, no space, no comma
+# Times a record can carry (four-digit years): 0000-01-01T00:00:00.000Z .. 9999-12-31T23:59:59.999Z
+TIME_MIN_MS, TIME_MAX_MS = -62167219200000, 253402300799999
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
@@ -53,11 +55,15 @@ def convert(f):
     if p.get("time") is None or as_ms(p["time"]) is None:
         return None, "bad time"
     t = as_ms(p["time"])
+    if not TIME_MIN_MS <= t <= TIME_MAX_MS:
+        return None, "time out of range"
     u = t
     if p.get("updated") is not None:
         u = as_ms(p["updated"])
         if u is None:
             return None, "bad updated"
+        if not TIME_MIN_MS <= u <= TIME_MAX_MS:
+            return None, "updated out of range"
     g = f.get("geometry")
     c = g.get("coordinates") if isinstance(g, dict) else None
     if not isinstance(c, list) or len(c) < 2 or not is_num(c[0]) or not is_num(c[1]):

@@ -45,7 +45,6 @@ static void test_full_feature(void)
     char *f = feature("\"id\":\"us6000rsyv\",", BASE_PROPS, "[-139.83860778808594,60.56,5]");
     TEST_EQ_INT(parse1(&feed, f), SIS_OK);
     TEST_EQ_INT(feed.n, 1);
-    TEST_EQ_INT(feed.generated_ms, 1700000000123LL);
     const quake_t *q = &feed.items[0].q;
     TEST_ASSERT(feed.items[0].ok, "%s", feed.items[0].reason);
     TEST_EQ_STR(q->id, "us6000rsyv");
@@ -151,6 +150,15 @@ static void test_invalid_features(void)
         {"\"id\":\"x1\",", "\"time\":null", "[1,2]", "properties.time is missing"},
         {"\"id\":\"x1\",", "\"time\":\"2024-01-01\"", "[1,2]", "properties.time is not an integer"},
         {"\"id\":\"x1\",", "\"time\":1,\"updated\":\"x\"", "[1,2]", "properties.updated"},
+        /* times the record cannot carry (four-digit years), nor read back from the topic */
+        {"\"id\":\"x1\",", "\"time\":253402300800000", "[1,2]",
+         "properties.time is out of range"},
+        {"\"id\":\"x1\",", "\"time\":-62167219200001", "[1,2]",
+         "properties.time is out of range"},
+        {"\"id\":\"x1\",", "\"time\":1,\"updated\":-9223372036854775808", "[1,2]",
+         "properties.updated is out of range"},
+        {"\"id\":\"x1\",", "\"time\":1,\"updated\":9.1e15", "[1,2]",
+         "properties.updated is out of range"},
         {"\"id\":\"x1\",", "\"time\":1", "[1]", "geometry.coordinates"},
         {"\"id\":\"x1\",", "\"time\":1", "null", "geometry.coordinates"},
         {"\"id\":\"x1\",", "\"time\":1", "[null,2]", "longitude or latitude is not a number"},
@@ -221,8 +229,51 @@ static void test_invalid_documents(void)
     const char *empty = "{\"type\":\"FeatureCollection\",\"features\":[]}";
     TEST_EQ_INT(ing_geojson_parse(empty, strlen(empty), &feed, err, sizeof err), SIS_OK);
     TEST_EQ_INT(feed.n, 0);
-    TEST_EQ_INT(feed.generated_ms, -1);
     ing_feed_release(&feed);
+}
+
+/* Every feature the parser accepts encodes into a record that quake_decode reads back with
+ * the fields the de-duplication state is built from (key, actualizado, ids): otherwise a
+ * state rebuilt from the topic would not know the message and it would be published again.
+ * The extremes of every accepted range are covered. */
+static void test_encode_reads_back(void)
+{
+    static const struct {
+        const char *props, *coords;
+    } cases[] = {
+        {"\"time\":-62167219200000", "[-180,-90]"},                    /* 0000-01-01 */
+        {"\"time\":253402300799999,\"updated\":253402300799999", "[180,90]"}, /* 9999-12-31 */
+        {"\"time\":-1,\"updated\":-62167219200000", "[0,0,-3.5]"},
+        {"\"time\":1765054811775,\"mag\":-9.99e300,\"place\":\"x\\\"\\\\\\u00ed\"",
+         "[1e-300,-1e-300,1e300]"},
+        {BASE_PROPS, "[-139.83860778808594,60.56,5]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        ing_feed_t feed;
+        ing_feed_init(&feed);
+        char *f = feature("\"id\":\"us6000rsyv\",", cases[i].props, cases[i].coords);
+        TEST_EQ_INT(parse1(&feed, f), SIS_OK);
+        TEST_ASSERT(feed.items[0].ok, "case %zu: %s", i, feed.items[0].reason);
+        if (feed.items[0].ok) {
+            const quake_t *q = &feed.items[0].q;
+            sis_buf_t b = SIS_BUF_INIT;
+            quake_encode(q, &b);
+            quake_t d;
+            quake_init(&d);
+            char err[SIS_ERRLEN] = "";
+            TEST_EQ_INT(quake_decode(&d, b.data, b.len, err, sizeof err), SIS_OK);
+            TEST_ASSERT(d.id && !strcmp(d.id, q->id), "case %zu: %s", i, b.data);
+            TEST_EQ_INT(d.time_ms, q->time_ms);
+            TEST_EQ_INT(d.updated_ms, q->updated_ms);
+            TEST_EQ_INT(d.n_ids, q->n_ids);
+            for (int k = 0; k < d.n_ids && k < q->n_ids; k++)
+                TEST_EQ_STR(d.ids[k], q->ids[k]);
+            quake_release(&d);
+            sis_buf_release(&b);
+        }
+        free(f);
+        ing_feed_release(&feed);
+    }
 }
 
 static void test_id_valid(void)
@@ -244,6 +295,7 @@ int test_ing_geojson(void)
     test_nulls_and_edges();
     test_invalid_features();
     test_invalid_documents();
+    test_encode_reads_back();
     test_id_valid();
     return test_failures;
 }

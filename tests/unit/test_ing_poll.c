@@ -106,6 +106,18 @@ int test_ing_poll(void)
     TEST_ASSERT(strstr(err, "cannot open '/nonexistent/feed.geojson'"), "%s", err);
     TEST_EQ_INT(k.sent, sent);
 
+    /* A file larger than ING_FETCH_MAX_BYTES is refused before it is parsed (a sparse file:
+     * no disk space used). */
+    char huge[128];
+    snprintf(huge, sizeof huge, "%s/huge.geojson", dir);
+    FILE *hf = fopen(huge, "w");
+    TEST_ASSERT(hf && ftruncate(fileno(hf), (off_t)ING_FETCH_MAX_BYTES + 1) == 0);
+    if (hf)
+        fclose(hf);
+    TEST_EQ_INT(ing_poll_run(p, huge, 1, &c, err, sizeof err), SIS_ERR);
+    TEST_ASSERT(strstr(err, "is larger than 64 MB"), "%s", err);
+    unlink(huge);
+
     ing_poll_destroy(p);
     ing_state_destroy(s);
     sis_log_set_level(level);

@@ -241,6 +241,31 @@ static void test_expire(void)
     ing_state_destroy(s);
 }
 
+/* A state whose checkpoints do not fit the topic was written for an older topic of the
+ * same name: the caller rebuilds it. */
+static void test_outlived_topic(void)
+{
+    ing_state_t *s = ing_state_new("sismos", "");
+    char why[SIS_ERRLEN] = "";
+    int64_t hi3[] = {10, 20, 30}, hi1[] = {50}, lo3[] = {10, 19, 30};
+    TEST_EQ_INT(ing_state_outlived_topic(s, 3, hi3, why, sizeof why), 0); /* new state */
+    ing_state_set_offset(s, 0, 10);
+    ing_state_set_offset(s, 1, 20);
+    ing_state_set_offset(s, 2, 0);
+    TEST_EQ_INT(ing_state_outlived_topic(s, 3, hi3, why, sizeof why), 0); /* at the end */
+    int64_t more[] = {10, 20, 30, 0};
+    TEST_EQ_INT(ing_state_outlived_topic(s, 4, more, why, sizeof why), 0); /* partitions added */
+    TEST_EQ_INT(ing_state_outlived_topic(s, 3, lo3, why, sizeof why), 1);
+    TEST_EQ_STR(why, "partition 1 ends at offset 19 but the state has read up to 20");
+    /* fewer partitions than the state has read: Kafka never removes partitions */
+    TEST_EQ_INT(ing_state_outlived_topic(s, 1, hi1, why, sizeof why), 1);
+    TEST_EQ_STR(why, "has 1 partitions but the state has read partition 1 up to 20");
+    /* ...but partitions the state never read from prove nothing */
+    ing_state_set_offset(s, 1, 0);
+    TEST_EQ_INT(ing_state_outlived_topic(s, 1, hi1, why, sizeof why), 0);
+    ing_state_destroy(s);
+}
+
 static void test_lock(void)
 {
     char dir[128], err[SIS_ERRLEN];
@@ -269,6 +294,7 @@ int test_ing_state(void)
     test_save_load();
     test_load_errors();
     test_expire();
+    test_outlived_topic();
     test_lock();
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
