@@ -254,7 +254,7 @@ static int start_all(up_run_t *r, char *err, size_t errlen)
                               "above; is the port in use? try --broker-listen)",
                               c->broker_listen);
     }
-    if (create_topics(r, err, errlen) != SIS_OK)
+    if (sis_signal_stop_requested() || create_topics(r, err, errlen) != SIS_OK)
         return SIS_ERR;
 
     const char *b = r->bootstrap;
@@ -285,7 +285,7 @@ static int start_all(up_run_t *r, char *err, size_t errlen)
                         c->replay.n ? "event" : "wall", NULL};
     add_child(r, "dashboard", 0, 0, 30000, ad);
     for (int i = first; i < r->n; i++)
-        if (up_sup_start(r->sup, i, err, errlen) != SIS_OK)
+        if (sis_signal_stop_requested() || up_sup_start(r->sup, i, err, errlen) != SIS_OK)
             return SIS_ERR;
     return SIS_OK;
 }

@@ -111,8 +111,15 @@ int up_sup_start(up_sup_t *s, int idx, char *errbuf, size_t errlen)
     }
     fflush(stdout);
     fflush(stderr);
+    /* Signals stay blocked across fork() until the child has default handlers: our own
+     * handler must never run in the child (it would act on the parent's stop flag). */
+    sigset_t all, saved;
+    sigfillset(&all);
+    sigprocmask(SIG_BLOCK, &all, &saved);
     pid_t parent = getpid();
     pid_t pid = fork();
+    if (pid != 0)
+        sigprocmask(SIG_SETMASK, &saved, NULL);
     if (pid < 0) {
         close(out[0]);
         close(out[1]);
@@ -124,14 +131,15 @@ int up_sup_start(up_sup_t *s, int idx, char *errbuf, size_t errlen)
                           strerror(errno));
     }
     if (pid == 0) {
-        setpgid(0, 0);
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            _exit(127); /* the supervisor died between fork and prctl */
-        /* Default signal dispositions for the new program. */
+        /* Default dispositions for the new program, then let signals in again. */
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
         signal(SIGPIPE, SIG_DFL);
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        if (getppid() != parent)
+            _exit(127); /* the supervisor died between fork and prctl */
         dup2(out[1], STDOUT_FILENO);
         dup2(out[1], STDERR_FILENO);
         close(out[0]);
