@@ -41,6 +41,7 @@
 #define BATCH_MAX 1024      /* records per poll */
 #define MAX_PARTS 1024      /* assigned partitions tracked for --until-caught-up */
 #define FLUSH_TIMEOUT_MS 30000
+#define COMMIT_INTERVAL_MS 5000
 
 typedef struct stats_run {
     window_state_t *w;
@@ -65,6 +66,8 @@ typedef struct stats_run {
     size_t last_idx;
     sis_ratelimit_t bad_log;
     uint64_t late_reported; /* late_events shown in the previous console footer */
+    int64_t committed_sum;  /* pos_sum() at the last group commit */
+    int64_t last_commit_ms;
 } stats_run_t;
 
 static void on_delivery(void *opaque, const kc_dr_t *dr)
@@ -169,9 +172,10 @@ static void print_footer(stats_run_t *s)
     window_metrics_t *m = window_metrics(s->w);
     char ts[SIS_ISO8601_LEN];
     int64_t wm = window_watermark(s->w);
-    printf("watermark: %s | late events: %llu (+%llu) | revisions: %llu | tombstones: %llu | "
-           "merged: %llu | invalid: %llu\n\n",
+    printf("watermark: %s | records: %llu | late events: %llu (+%llu) | revisions: %llu | "
+           "tombstones: %llu | merged: %llu | invalid: %llu\n\n",
            wm == WINDOW_NO_TIME ? "none" : sis_time_iso8601(wm, ts),
+           (unsigned long long)m->records,
            (unsigned long long)m->late_events,
            (unsigned long long)(m->late_events - s->late_reported),
            (unsigned long long)m->revisions, (unsigned long long)m->tombstones,
@@ -203,7 +207,16 @@ static size_t trigger(stats_run_t *s)
 
 /* Snapshot: everything emitted is acknowledged first, so a restored state never hides an
  * update that was lost in flight. */
-static int snapshot(stats_run_t *s, char *errbuf, size_t errlen)
+/* Sum of all positions: changes whenever any position moves (they only grow). */
+static int64_t pos_sum(const window_snap_meta_t *m)
+{
+    int64_t sum = 0;
+    for (size_t i = 0; i < m->n_pos; i++)
+        sum += m->pos[i].next_offset;
+    return sum;
+}
+
+static int snapshot(stats_run_t *s, int final, char *errbuf, size_t errlen)
 {
     trigger(s);
     if (s->p && kc_producer_flush(s->p, FLUSH_TIMEOUT_MS) != SIS_OK)
@@ -215,7 +228,13 @@ static int snapshot(stats_run_t *s, char *errbuf, size_t errlen)
     s->pos.batch = s->batch;
     if (window_snap_write(s->state_path, s->w, &s->pos, errbuf, errlen) != SIS_OK)
         return SIS_ERR;
-    if (s->pos.n_pos) {
+    /* The group's offsets are only for monitoring: commit when they moved, at most every
+     * COMMIT_INTERVAL_MS, so short snapshot intervals do not flood the coordinator. */
+    int64_t now = sis_mono_ms();
+    if (s->pos.n_pos && pos_sum(&s->pos) != s->committed_sum &&
+        (final || now - s->last_commit_ms >= COMMIT_INTERVAL_MS)) {
+        s->committed_sum = pos_sum(&s->pos);
+        s->last_commit_ms = now;
         const char **topics = sis_xcalloc(s->pos.n_pos, sizeof *topics);
         int32_t *parts = sis_xcalloc(s->pos.n_pos, sizeof *parts);
         int64_t *offs = sis_xcalloc(s->pos.n_pos, sizeof *offs);
@@ -452,7 +471,7 @@ int cmd_stats(int argc, char **argv)
                 last_trigger = now;
         }
         if (s.state_path && now - last_snap >= snap_ms) {
-            if (snapshot(&s, err, sizeof err) != SIS_OK)
+            if (snapshot(&s, 0, err, sizeof err) != SIS_OK)
                 sis_log_error("stats", "snapshot not written: %s", err);
             last_snap = sis_mono_ms();
         }
@@ -483,7 +502,7 @@ int cmd_stats(int argc, char **argv)
     free(msgs);
     trigger(&s);
     if (s.state_path && ret == SIS_EXIT_OK) {
-        if (snapshot(&s, err, sizeof err) != SIS_OK) {
+        if (snapshot(&s, 1, err, sizeof err) != SIS_OK) {
             fprintf(stderr, "sismo stats: final snapshot not written: %s\n", err);
             ret = SIS_EXIT_FAIL;
         }

@@ -43,7 +43,7 @@ grep -q '^|{1969-12-31 23:55:00, 1970-01-01 00:00:00}|       3|' "$T_DIR/r1.out"
 run r2 --output-mode append
 check r2 --mode append
 assert_eq "$late" 4 "r2 late events"
-grep -q '^watermark: 2025-12-06T23:14:59.999Z | late events: 4' "$T_DIR/r2.out" ||
+grep -q '^watermark: 2025-12-06T23:14:59.999Z | records: 15 | late events: 4' "$T_DIR/r2.out" ||
     fail "late events not reported on the console"
 
 run r3 --watermark 36500d --by region

@@ -15,6 +15,9 @@ usage:
       magnitud_promedio (within 2e-6), magnitud_maxima, magnitud_minima, id_maximo, final,
       region, inicio/fin. Exits 1 listing the differences.
   stats_model.py expect [options] FILE...   print the model's windows (for debugging)
+  stats_model.py snapinfo FILE
+      decode a stats snapshot per the format table in src/stream/window_snap.c and print
+      'records=N batch=N positions=TOPIC:PARTITION:OFFSET,...' (checks magic and CRC)
 
 Semantics modelled: windows [s, s+size) with s a multiple of slide (floor division);
 watermark = max event time - delay, advanced after each record; a window is closed when its
@@ -230,6 +233,26 @@ def consume_all(bootstrap, topic):
     return n, last
 
 
+def snapinfo(path):
+    import struct
+    import zlib
+    data = open(path, "rb").read()
+    assert data[:8] == b"SISMOSTA", "bad magic"
+    assert zlib.crc32(data[:-4]) == struct.unpack("<I", data[-4:])[0], "bad CRC"
+    (version, flags, size, slide, wm, scheme, npos, max_time, batch, nwin,
+     nent) = struct.unpack_from("<IIqqqIIqQQQ", data, 8)
+    metrics = struct.unpack_from("<10Q", data, 80)
+    off, pos = 160, []
+    for _ in range(npos):
+        (n,) = struct.unpack_from("<H", data, off)
+        topic = data[off + 2:off + 2 + n].decode()
+        part, nxt = struct.unpack_from("<iq", data, off + 2 + n)
+        pos.append(f"{topic}:{part}:{nxt}")
+        off += 2 + n + 12
+    return (f"records={metrics[0]} batch={batch} windows={nwin} keys={nent} "
+            f"positions={','.join(pos)}")
+
+
 def main():
     cmd = sys.argv[1]
     if cmd == "produce":
@@ -278,6 +301,8 @@ def main():
         total = sum(r["cantidad"] for r in want.values())
         print(f"{len(want)} windows verified ({total} events, {model.late} late, "
               f"{n} result messages)")
+    elif cmd == "snapinfo":
+        print(snapinfo(sys.argv[2]))
     else:
         sys.exit(__doc__)
 
