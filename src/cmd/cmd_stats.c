@@ -446,6 +446,8 @@ int cmd_stats(int argc, char **argv)
         int fatal = 0;
         for (size_t i = 0; i < n; i++) {
             kc_msg_t *m = &msgs[i];
+            if (i + 8 < n && msgs[i + 8].key) /* hide the state lookup's memory latency */
+                window_prefetch(s.w, msgs[i + 8].key, msgs[i + 8].key_len);
             if (m->err) {
                 sis_log_warn("stats", "%s%s", m->fatal ? "fatal: " : "", m->errstr);
                 fatal |= m->fatal;

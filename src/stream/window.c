@@ -39,7 +39,7 @@ typedef struct win_member {
 } win_member_t;
 
 struct win_entry {
-    win_entry_t *hnext; /* hash chain */
+    win_entry_t *next_free; /* slab free list (free entries only) */
     uint64_t hash;
     int64_t time_ms;
     double mag;
@@ -47,9 +47,21 @@ struct win_entry {
     int has_mag;
     int region;     /* -1 when not grouped */
     uint32_t key_len;
-    char *key;      /* NUL-terminated, stored after memb[] */
+    char *key;      /* NUL-terminated: in the slab slot after memb[], or malloc'd if long */
     win_member_t memb[];
 };
+
+/* Entries live in slabs of fixed-size slots (no malloc per event; freed slots are reused).
+ * A slot holds keys up to WIN_KEY_INLINE - 1 bytes; longer keys are allocated apart. */
+#define WIN_KEY_INLINE 40
+#define WIN_SLAB_ENTRIES 4096
+
+/* Open-addressing table of entries (linear probing, load <= 1/2): a miss costs one cache
+ * line of slots, compared by hash before any key is touched. */
+typedef struct win_slot {
+    uint64_t hash;
+    win_entry_t *e; /* NULL: empty */
+} win_slot_t;
 
 enum { WIN_OPEN = 0, WIN_CLOSED = 1 };
 
@@ -77,8 +89,12 @@ typedef struct win_vec {
 struct window_state {
     window_conf_t conf;
     int k; /* membership slots per entry */
-    win_entry_t **eb;
+    win_slot_t *slots;
     size_t emask, n_entries;
+    size_t esize;            /* bytes per entry slot */
+    char **slabs;            /* entry slabs */
+    size_t n_slabs;
+    win_entry_t *free_entries;
     win_window_t **wb;
     size_t wmask, n_windows;
     win_window_t *last; /* lookup cache: consecutive events usually share a window */
@@ -92,12 +108,25 @@ struct window_state {
 
 /* ---- small helpers --------------------------------------------------------------- */
 
+/* Keys are short ids ("ak0234gpdcgp"): hashed 8 bytes per multiply (a wyhash-like mix),
+ * which keeps the dependency chain short on the hot path. */
 static uint64_t hash_key(const char *k, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
-    return h ^ (h >> 29);
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, k, 8);
+        h = (h ^ v) * 0xbf58476d1ce4e5b9ULL;
+        h ^= h >> 31;
+        k += 8;
+        n -= 8;
+    }
+    uint64_t t = 0;
+    memcpy(&t, k, n);
+    h = (h ^ t) * 0x94d049bb133111ebULL;
+    h ^= h >> 29;
+    h *= 0xff51afd7ed558ccdULL;
+    return h ^ (h >> 32);
 }
 
 static uint64_t hash_win(int64_t start, int region)
@@ -172,7 +201,9 @@ window_state_t *window_new(const window_conf_t *c)
     w->conf = *c;
     w->k = (int)((c->size_ms + c->slide_ms - 1) / c->slide_ms);
     w->emask = 1023;
-    w->eb = sis_xcalloc(w->emask + 1, sizeof *w->eb);
+    w->slots = sis_xcalloc(w->emask + 1, sizeof *w->slots);
+    w->esize = (sizeof(win_entry_t) + (size_t)w->k * sizeof(win_member_t) + WIN_KEY_INLINE + 7) &
+               ~(size_t)7;
     w->wmask = 63;
     w->wb = sis_xcalloc(w->wmask + 1, sizeof *w->wb);
     w->max_time = WINDOW_NO_TIME;
@@ -190,10 +221,11 @@ void window_destroy(window_state_t *w)
     if (!w)
         return;
     for (size_t i = 0; i <= w->emask; i++)
-        for (win_entry_t *e = w->eb[i], *n; e; e = n) {
-            n = e->hnext;
-            free(e);
-        }
+        if (w->slots[i].e && w->slots[i].e->key_len >= WIN_KEY_INLINE)
+            free(w->slots[i].e->key);
+    for (size_t i = 0; i < w->n_slabs; i++)
+        free(w->slabs[i]);
+    free(w->slabs);
     for (size_t i = 0; i <= w->wmask; i++)
         for (win_window_t *x = w->wb[i], *n; x; x = n) {
             n = x->hnext;
@@ -204,7 +236,7 @@ void window_destroy(window_state_t *w)
     free(w->closed.v);
     free(w->dirty.v);
     free(w->heap);
-    free(w->eb);
+    free(w->slots);
     free(w->wb);
     free(w);
 }
@@ -213,55 +245,99 @@ void window_destroy(window_state_t *w)
 
 static win_entry_t *entry_find(window_state_t *w, const char *key, size_t n, uint64_t h)
 {
-    for (win_entry_t *e = w->eb[h & w->emask]; e; e = e->hnext)
-        if (e->hash == h && e->key_len == n && !memcmp(e->key, key, n))
-            return e;
-    return NULL;
+    for (size_t i = h & w->emask;; i = (i + 1) & w->emask) {
+        win_slot_t *sl = &w->slots[i];
+        if (!sl->e)
+            return NULL;
+        if (sl->hash == h && sl->e->key_len == n && !memcmp(sl->e->key, key, n))
+            return sl->e;
+    }
+}
+
+static void slot_put(win_slot_t *slots, size_t mask, uint64_t h, win_entry_t *e)
+{
+    size_t i = h & mask;
+    while (slots[i].e)
+        i = (i + 1) & mask;
+    slots[i].hash = h;
+    slots[i].e = e;
 }
 
 static void entries_grow(window_state_t *w)
 {
     size_t nmask = w->emask * 2 + 1;
-    win_entry_t **nb = sis_xcalloc(nmask + 1, sizeof *nb);
+    win_slot_t *ns = sis_xcalloc(nmask + 1, sizeof *ns);
     for (size_t i = 0; i <= w->emask; i++)
-        for (win_entry_t *e = w->eb[i], *n; e; e = n) {
-            n = e->hnext;
-            e->hnext = nb[e->hash & nmask];
-            nb[e->hash & nmask] = e;
-        }
-    free(w->eb);
-    w->eb = nb;
+        if (w->slots[i].e)
+            slot_put(ns, nmask, w->slots[i].hash, w->slots[i].e);
+    free(w->slots);
+    w->slots = ns;
     w->emask = nmask;
+}
+
+static win_entry_t *entry_alloc(window_state_t *w)
+{
+    if (!w->free_entries) {
+        char *slab = sis_xmalloc(w->esize * WIN_SLAB_ENTRIES);
+        w->slabs = sis_xrealloc(w->slabs, (w->n_slabs + 1) * sizeof *w->slabs);
+        w->slabs[w->n_slabs++] = slab;
+        for (size_t i = WIN_SLAB_ENTRIES; i-- > 0;) {
+            win_entry_t *e = (win_entry_t *)(slab + i * w->esize);
+            e->next_free = w->free_entries;
+            w->free_entries = e;
+        }
+    }
+    win_entry_t *e = w->free_entries;
+    w->free_entries = e->next_free;
+    return e;
 }
 
 static win_entry_t *entry_new(window_state_t *w, const char *key, size_t n, uint64_t h)
 {
-    size_t sz = sizeof(win_entry_t) + (size_t)w->k * sizeof(win_member_t);
-    win_entry_t *e = sis_xmalloc(sz + n + 1);
-    memset(e, 0, sz);
+    win_entry_t *e = entry_alloc(w);
+    size_t hdr = sizeof(win_entry_t) + (size_t)w->k * sizeof(win_member_t);
+    memset(e, 0, hdr);
     e->hash = h;
     e->key_len = (uint32_t)n;
-    e->key = (char *)e + sz;
+    e->key = n < WIN_KEY_INLINE ? (char *)e + hdr : sis_xmalloc(n + 1);
     memcpy(e->key, key, n);
     e->key[n] = '\0';
     for (int i = 0; i < w->k; i++)
         e->memb[i].entry = e;
-    if (w->n_entries >= w->emask + 1)
+    if ((w->n_entries + 1) * 2 > w->emask + 1)
         entries_grow(w);
-    e->hnext = w->eb[h & w->emask];
-    w->eb[h & w->emask] = e;
+    slot_put(w->slots, w->emask, h, e);
     w->n_entries++;
     return e;
 }
 
+/* Removes e from the table (backward-shift deletion keeps probe runs intact) and frees it. */
 static void entry_unlink(window_state_t *w, win_entry_t *e)
 {
-    win_entry_t **pp = &w->eb[e->hash & w->emask];
-    while (*pp != e)
-        pp = &(*pp)->hnext;
-    *pp = e->hnext;
+    size_t i = e->hash & w->emask;
+    while (w->slots[i].e != e)
+        i = (i + 1) & w->emask;
+    for (;;) {
+        w->slots[i].e = NULL;
+        size_t j = i;
+        for (;;) {
+            j = (j + 1) & w->emask;
+            if (!w->slots[j].e)
+                goto done;
+            size_t home = w->slots[j].hash & w->emask;
+            /* Move slot j back to i unless its home lies cyclically in (i, j]. */
+            if (i <= j ? (home <= i || home > j) : (home <= i && home > j))
+                break;
+        }
+        w->slots[i] = w->slots[j];
+        i = j;
+    }
+done:
     w->n_entries--;
-    free(e);
+    if (e->key_len >= WIN_KEY_INLINE)
+        free(e->key);
+    e->next_free = w->free_entries;
+    w->free_entries = e;
 }
 
 static int entry_has_windows(const window_state_t *w, const win_entry_t *e)
@@ -531,6 +607,11 @@ static void retract(window_state_t *w, win_entry_t *e)
     entry_remove(w, e);
 }
 
+void window_prefetch(const window_state_t *w, const char *key, size_t key_len)
+{
+    __builtin_prefetch(&w->slots[hash_key(key, key_len) & w->emask]);
+}
+
 void window_apply(window_state_t *w, const char *key, size_t key_len, const window_event_t *ev)
 {
     w->m.records++;
@@ -684,12 +765,13 @@ size_t window_key_count(const window_state_t *w)
 void window_foreach_entry(window_state_t *w, void (*cb)(void *, const window_entry_view_t *),
                           void *opaque)
 {
-    for (size_t i = 0; i <= w->emask; i++)
-        for (win_entry_t *e = w->eb[i]; e; e = e->hnext) {
-            window_entry_view_t v = {e->key, e->key_len, e->time_ms, e->has_mag, e->mag,
-                                     e->region};
-            cb(opaque, &v);
-        }
+    for (size_t i = 0; i <= w->emask; i++) {
+        win_entry_t *e = w->slots[i].e;
+        if (!e)
+            continue;
+        window_entry_view_t v = {e->key, e->key_len, e->time_ms, e->has_mag, e->mag, e->region};
+        cb(opaque, &v);
+    }
 }
 
 void window_foreach_window(window_state_t *w,
@@ -780,11 +862,14 @@ int window_check(window_state_t *w)
             bad += is_closed(w, x->start + w->conf.size_ms);
         }
     size_t n = 0;
-    for (size_t i = 0; i <= w->emask; i++)
-        for (win_entry_t *e = w->eb[i]; e; e = e->hnext) {
-            n++;
-            bad += !entry_has_windows(w, e);
-        }
+    for (size_t i = 0; i <= w->emask; i++) {
+        win_entry_t *e = w->slots[i].e;
+        if (!e)
+            continue;
+        n++;
+        bad += !entry_has_windows(w, e);
+        bad += entry_find(w, e->key, e->key_len, e->hash) != e;
+    }
     bad += n != w->n_entries;
     return bad;
 }

@@ -96,6 +96,10 @@ void window_destroy(window_state_t *w);
 /* Applies one record: ev == NULL is a tombstone for key. */
 void window_apply(window_state_t *w, const char *key, size_t key_len, const window_event_t *ev);
 
+/* Hint: the record for key will be applied soon (a few records from now); starts loading
+ * its table slot so that the lookup does not wait for memory. No effect on results. */
+void window_prefetch(const window_state_t *w, const char *key, size_t key_len);
+
 /* Output modes. */
 enum { WINDOW_UPDATE = 0, WINDOW_APPEND = 1 };
 

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# bench/stats.sh - `sismo stats` backfill throughput and live latency, beside references
+# measured in the same run. Not a test: it prints figures and ratios.
+#
+#   1. starts build/tools/mockbroker (librdkafka's mock cluster) on 127.0.0.1, pinned to
+#      CPU 0, and pre-fills topic `bench` with BENCH_EVENTS (default 5,000,000) synthetic
+#      events from `sismo simulate` (1% revisions/deletions/re-issues); prints the broker's
+#      resident memory. The mock keeps only ~5 MB per partition (older batches are dropped,
+#      not configurable in librdkafka 2.0), so the topic has BENCH_PARTITIONS (600)
+#      partitions to hold all ~2 GB;
+#   2. on CPU 1 only, reads all of it with (a) bareconsume, a bare librdkafka consumer with
+#      the same fetch settings that only touches the bytes (the ceiling), (b) sismo stats
+#      (5m windows, 10m watermark, snapshots every 5 s, results published), (c) the Python
+#      reference bench/stats_ref.py (python3-confluent-kafka, batch consume()); each figure
+#      is records/s from the first to the last record;
+#   3. latency: sismo stats on a 1-partition topic while bench/stats_latency.py produces live
+#      events at 1,000/s for BENCH_LATENCY_SECS (20) seconds: p50/p99 from produce to the
+#      window update published (its `emitido`);
+#   4. with perf installed, a profile of (b) split into consume / parse / aggregate.
+# env: BUILD, BENCH_EVENTS, BENCH_PARTITIONS, BENCH_LATENCY_SECS, BENCH_PROFILE=0 to skip 4.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+N=${BENCH_EVENTS:-5000000}
+PARTS=${BENCH_PARTITIONS:-600}
+LAT_SECS=${BENCH_LATENCY_SECS:-20}
+PY=/usr/bin/python3
+SISMO=$BUILD/sismo
+T=$(mktemp -d "${TMPDIR:-/tmp}/sismo-bench-stats.XXXXXX")
+pids=()
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+cpu0() { if [ "$(nproc)" -ge 2 ]; then taskset -c 0 "$@"; else "$@"; fi; }
+cpu1() { if [ "$(nproc)" -ge 2 ]; then taskset -c 1 "$@"; else "$@"; fi; }
+
+cpu0 "$BUILD/tools/mockbroker" --topic "bench:$PARTS" --topic bench-stats:1 --topic lat:1 \
+    --topic lat-stats:1 > "$T/broker.out" 2> "$T/broker.err" &
+broker=$!
+pids+=("$broker")
+for _ in $(seq 100); do [ -s "$T/broker.out" ] && break; sleep 0.1; done
+B=$(head -1 "$T/broker.out")
+[ -n "$B" ] || { echo "mock broker did not start"; exit 1; }
+echo "broker: librdkafka mock cluster at $B (pid $broker, CPU 0)"
+
+start=$(date +%s.%N)
+"$SISMO" simulate -b "$B" --topic bench --produce --count "$N" --seed 1 --event-rate 1000 \
+    --start 2025-12-01T00:00:00.000Z --revisions 0.01 2> "$T/fill.err" || {
+    cat "$T/fill.err"; exit 1; }
+fill=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
+rss=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$broker/status")
+echo "pre-fill: $(tail -1 "$T/fill.err") [${fill}s]; broker resident memory ${rss} MiB"
+
+rate() { sed -n 's/.*(\([0-9]*\) \(msg\|records\)\/s.*/\1/p' "$1" | head -1; }
+
+cpu1 "$BUILD/tools/bareconsume" "$B" bench > "$T/bare.out" 2>&1 || { cat "$T/bare.out"; exit 1; }
+bare=$(rate "$T/bare.out")
+echo "(a) $(cat "$T/bare.out")"
+
+cpu1 "$SISMO" stats -b "$B" --topic bench --output-topic bench-stats --group bench-stats \
+    --state "$T/stats.state" --until-caught-up -q > /dev/null 2> "$T/stats.err" ||
+    { tail "$T/stats.err"; exit 1; }
+stats=$(sed -n 's/.*records in .* (\([0-9]*\) records\/s.*/\1/p' "$T/stats.err")
+echo "(b) $(grep '^stats:' "$T/stats.err")"
+
+cpu1 $PY bench/stats_ref.py "$B" bench > "$T/py.out" 2>&1 || { cat "$T/py.out"; exit 1; }
+py=$(rate "$T/py.out")
+echo "(c) $(cat "$T/py.out")"
+
+echo
+printf '%-44s %12s\n' "records/s from first to last record, 1 CPU" "records/s"
+printf '%-44s %12s\n' "(a) bare librdkafka consumer (ceiling)" "$bare"
+printf '%-44s %12s   %s of the ceiling\n' "(b) sismo stats" "$stats" \
+    "$(awk -v a="$stats" -v b="$bare" 'BEGIN{printf "%.0f%%", 100*a/b}')"
+printf '%-44s %12s   sismo is %sx faster\n' "(c) Python reference (confluent-kafka)" "$py" \
+    "$(awk -v a="$stats" -v b="$py" 'BEGIN{printf "%.1f", a/b}')"
+echo
+
+# Latency at 1,000 events/s.
+cpu1 "$SISMO" stats -b "$B" --topic lat --output-topic lat-stats --group lat-stats --no-state \
+    -q > /dev/null 2> "$T/lat-stats.err" &
+lat_stats=$!
+pids+=("$lat_stats")
+for _ in $(seq 150); do grep -q 'reading from the beginning' "$T/lat-stats.err" && break; sleep 0.1; done
+$PY bench/stats_latency.py "$B" lat lat-stats 1000 "$LAT_SECS" || echo "latency run failed"
+
+if [ "${BENCH_PROFILE:-1}" = 1 ] && command -v perf > /dev/null; then
+    echo
+    echo "profile of (b) (perf, share of samples on CPU 1, children included):"
+    perf record -q -g -o "$T/perf.data" taskset -c 1 "$SISMO" stats -b "$B" --topic bench \
+        --output-topic bench-stats --group bench-profile --state "$T/prof.state" \
+        --until-caught-up -q > /dev/null 2> "$T/prof.err" || true
+    perf report -i "$T/perf.data" --children --sort symbol 2> /dev/null > "$T/perf.txt"
+    share() { awk -v s="$1" '$0 ~ "\\] "s"( |$)" {print $1; exit}' "$T/perf.txt"; }
+    printf '  %-58s %s\n' "parse (quake_decode)" "$(share quake_decode)"
+    printf '  %-58s %s\n' "aggregate (window_apply, window_emit)" \
+        "$(share window_apply) + $(share window_emit)"
+    printf '  %-58s %s\n' "consume, main thread (kc_consumer_poll_batch, kc_msg_release)" \
+        "$(share kc_consumer_poll_batch) + $(share kc_msg_release)"
+    printf '  %-58s %s\n' "snapshots (window_snap_write)" "$(share window_snap_write)"
+    printf '  %-58s %s\n' "librdkafka threads (fetch, decode batches; start_thread)" \
+        "$(share start_thread)"
+fi

@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""stats_latency.py - latency of `sismo stats` for bench/stats.sh: produces live quakes
+(event time = now) to TOPIC at RATE per second for SECS seconds, recording when each was
+produced, then reads RESULTS (the window updates sismo stats published) and reports, for
+every event, the time from its production to the first published update of its window
+that counts it (field `emitido` of the update, the same wall clock).
+
+usage: stats_latency.py BOOTSTRAP TOPIC RESULTS RATE SECS
+Prints: "latency: N events, p50 X ms, p99 Y ms, max Z ms".
+"""
+import json
+import sys
+import time
+from datetime import datetime, timezone
+
+from confluent_kafka import Consumer, Producer, TopicPartition
+
+
+def iso(ms):
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def parse_ms(s):
+    dt = datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    return round(dt.timestamp() * 1000)
+
+
+def main():
+    bootstrap, topic, results, rate, secs = sys.argv[1:6]
+    rate, secs = float(rate), float(secs)
+    p = Producer({"bootstrap.servers": bootstrap, "linger.ms": 0})
+    sent = []  # (window start, produce wall-clock ms)
+    t0 = time.monotonic()
+    n = int(rate * secs)
+    for i in range(n):
+        due = t0 + i / rate
+        while True:
+            left = due - time.monotonic()
+            if left <= 0:
+                break
+            p.poll(min(left, 0.01))
+        now = time.time_ns() // 1000000
+        v = {"id": f"lat{i}", "magnitud": 1.0 + (i % 50) / 10, "lugar": "latency probe",
+             "latitud": 61.2, "longitud": -149.9, "profundidad_km": 10.0,
+             "timestamp": iso(now), "tsunami": False, "actualizado": iso(now),
+             "tipo": "earthquake", "estado": "automatic", "alerta": None,
+             "tipo_magnitud": "ml", "url": None, "ids": [f"lat{i}"]}
+        p.produce(topic, key=f"lat{i}".encode(), value=json.dumps(v).encode())
+        p.poll(0)
+        sent.append((now - now % 300000, now))
+    p.flush(10)
+    time.sleep(1.0)
+
+    # Updates per window in publication order: (emitido, cantidad).
+    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "stats-latency",
+                  "enable.auto.commit": False})
+    lo, hi = c.get_watermark_offsets(TopicPartition(results, 0), timeout=10)
+    c.assign([TopicPartition(results, 0, lo)])
+    updates = {}
+    pos = lo
+    deadline = time.monotonic() + 30
+    while pos < hi and time.monotonic() < deadline:
+        for m in c.consume(10000, timeout=0.2):
+            if m.error():
+                continue
+            pos = m.offset() + 1
+            r = json.loads(m.value())
+            updates.setdefault(parse_ms(r["inicio"]), []).append(
+                (parse_ms(r["emitido"]), r["cantidad"]))
+    c.close()
+    lat = []
+    rank = {}
+    for start, t in sent:
+        k = rank[start] = rank.get(start, 0) + 1
+        for emitted, count in updates.get(start, []):
+            if count >= k:
+                lat.append(emitted - t)
+                break
+    lat.sort()
+    if not lat:
+        sys.exit("latency: no window update seen")
+    pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))]
+    print(f"latency: {len(lat)} of {len(sent)} events, p50 {pct(0.50)} ms, "
+          f"p99 {pct(0.99)} ms, max {lat[-1]} ms")
+
+
+if __name__ == "__main__":
+    main()
