@@ -34,10 +34,12 @@ cleanup() {
     rm -rf "$T"
 }
 trap cleanup EXIT
-cpu0() { if [ "$(nproc)" -ge 2 ]; then taskset -c 0 "$@"; else "$@"; fi; }
-cpu1() { if [ "$(nproc)" -ge 2 ]; then taskset -c 1 "$@"; else "$@"; fi; }
+# Pinning: the broker on CPU 0, every measured consumer on CPU 1 (taskset execs, so $! is
+# the pinned program itself).
+if [ "$(nproc)" -ge 2 ]; then CPU0=(taskset -c 0); CPU1=(taskset -c 1); else CPU0=(); CPU1=(); fi
+cpu1() { "${CPU1[@]}" "$@"; }
 
-cpu0 "$BUILD/tools/mockbroker" --topic "bench:$PARTS" --topic bench-stats:1 --topic lat:1 \
+"${CPU0[@]}" "$BUILD/tools/mockbroker" --topic "bench:$PARTS" --topic bench-stats:1 --topic lat:1 \
     --topic lat-stats:1 > "$T/broker.out" 2> "$T/broker.err" &
 broker=$!
 pids+=("$broker")
@@ -80,8 +82,8 @@ printf '%-44s %12s   sismo is %sx faster\n' "(c) Python reference (confluent-kaf
 echo
 
 # Latency at 1,000 events/s.
-cpu1 "$SISMO" stats -b "$B" --topic lat --output-topic lat-stats --group lat-stats --no-state \
-    -q > /dev/null 2> "$T/lat-stats.err" &
+"${CPU1[@]}" "$SISMO" stats -b "$B" --topic lat --output-topic lat-stats --group lat-stats \
+    --no-state -q > /dev/null 2> "$T/lat-stats.err" &
 lat_stats=$!
 pids+=("$lat_stats")
 for _ in $(seq 150); do grep -q 'reading from the beginning' "$T/lat-stats.err" && break; sleep 0.1; done
@@ -89,18 +91,10 @@ $PY bench/stats_latency.py "$B" lat lat-stats 1000 "$LAT_SECS" || echo "latency 
 
 if [ "${BENCH_PROFILE:-1}" = 1 ] && command -v perf > /dev/null; then
     echo
-    echo "profile of (b) (perf, share of samples on CPU 1, children included):"
-    perf record -q -g -o "$T/perf.data" taskset -c 1 "$SISMO" stats -b "$B" --topic bench \
+    echo "where the time of (b) goes (perf, self time of every thread of sismo stats on CPU 1):"
+    perf record -q -o "$T/perf.data" "${CPU1[@]}" "$SISMO" stats -b "$B" --topic bench \
         --output-topic bench-stats --group bench-profile --state "$T/prof.state" \
         --until-caught-up -q > /dev/null 2> "$T/prof.err" || true
-    perf report -i "$T/perf.data" --children --sort symbol 2> /dev/null > "$T/perf.txt"
-    share() { awk -v s="$1" '$0 ~ "\\] "s"( |$)" {print $1; exit}' "$T/perf.txt"; }
-    printf '  %-58s %s\n' "parse (quake_decode)" "$(share quake_decode)"
-    printf '  %-58s %s\n' "aggregate (window_apply, window_emit)" \
-        "$(share window_apply) + $(share window_emit)"
-    printf '  %-58s %s\n' "consume, main thread (kc_consumer_poll_batch, kc_msg_release)" \
-        "$(share kc_consumer_poll_batch) + $(share kc_msg_release)"
-    printf '  %-58s %s\n' "snapshots (window_snap_write)" "$(share window_snap_write)"
-    printf '  %-58s %s\n' "librdkafka threads (fetch, decode batches; start_thread)" \
-        "$(share start_thread)"
+    perf report -i "$T/perf.data" --no-children --sort dso,symbol 2> /dev/null |
+        awk -f bench/stats_profile.awk
 fi

@@ -141,8 +141,22 @@ size_t kc_consumer_poll_batch(kc_consumer_t *c, int timeout_ms, kc_msg_t *msgs, 
     rd_kafka_message_t *rkms[1024];
     if (max > sizeof rkms / sizeof rkms[0])
         max = sizeof rkms / sizeof rkms[0];
+    /* librdkafka's batch call waits until the batch is full or the timeout expires; to
+     * return as soon as anything arrives, take what is queued without waiting, and only
+     * when nothing is, wait for one message and then take what came with it. */
     rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c->rk);
-    ssize_t n = rd_kafka_consume_batch_queue(q, timeout_ms, rkms, max);
+    ssize_t n = rd_kafka_consume_batch_queue(q, 0, rkms, max);
+    if (n == 0 && timeout_ms > 0) {
+        rd_kafka_message_t *first = rd_kafka_consume_queue(q, timeout_ms);
+        if (first) {
+            rkms[0] = first;
+            n = 1;
+            if (max > 1) {
+                ssize_t more = rd_kafka_consume_batch_queue(q, 0, rkms + 1, max - 1);
+                n += more > 0 ? more : 0;
+            }
+        }
+    }
     rd_kafka_queue_destroy(q);
     if (n <= 0)
         return 0;
