@@ -402,8 +402,30 @@ static void test_random_model(void)
     }
 }
 
+/* Many keys, some longer than the inline key area: the table grows, deletions keep every
+ * remaining key findable, and the counts stay exact. */
+static void test_many_keys(void)
+{
+    window_state_t *w = mk(5 * MIN, 5 * MIN, 1000 * MIN);
+    char key[80];
+    for (int i = 0; i < 20000; i++) {
+        snprintf(key, sizeof key, i % 3 ? "k%d" : "a-rather-long-key-that-does-not-fit-inline-%d", i);
+        ev(w, key, T0 + (i % 10) * MIN, 1.0 + i % 7);
+    }
+    for (int i = 0; i < 20000; i += 2) {
+        snprintf(key, sizeof key, i % 3 ? "k%d" : "a-rather-long-key-that-does-not-fit-inline-%d", i);
+        tomb(w, key);
+    }
+    TEST_EQ_INT(window_key_count(w), 10000);
+    TEST_EQ_INT(window_count_of(w, T0, -1), 5000);
+    TEST_EQ_INT(window_count_of(w, T0 + 5 * MIN, -1), 5000);
+    TEST_EQ_INT(window_check(w), 0);
+    window_destroy(w);
+}
+
 int test_window(void)
 {
+    test_many_keys();
     test_alignment();
     test_negative_times();
     test_null_magnitudes_and_ties();
