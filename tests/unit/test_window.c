@@ -417,8 +417,8 @@ static void test_many_keys(void)
         tomb(w, key);
     }
     TEST_EQ_INT(window_key_count(w), 10000);
-    TEST_EQ_INT(window_count_of(w, T0, -1), 5000);
-    TEST_EQ_INT(window_count_of(w, T0 + 5 * MIN, -1), 5000);
+    TEST_EQ_INT(window_count_of(w, T0, -1), 4000); /* odd i with i % 10 in {1, 3} */
+    TEST_EQ_INT(window_count_of(w, T0 + 5 * MIN, -1), 6000);
     TEST_EQ_INT(window_check(w), 0);
     window_destroy(w);
 }
