@@ -449,7 +449,15 @@ int cmd_stats(int argc, char **argv)
         int fatal = 0;
         for (size_t i = 0; i < n; i++) {
             kc_msg_t *m = &msgs[i];
-            if (i + 8 < n && msgs[i + 8].key) /* hide the state lookup's memory latency */
+            /* Hide memory latency: start loading the record four ahead (it may have waited
+             * in librdkafka's queue long enough to leave the cache) and the state slot of
+             * the one eight ahead. */
+            if (i + 4 < n && msgs[i + 4].value) {
+                const char *v = msgs[i + 4].value;
+                for (size_t off = 0; off < msgs[i + 4].value_len; off += 64)
+                    __builtin_prefetch(v + off);
+            }
+            if (i + 8 < n && msgs[i + 8].key)
                 window_prefetch(s.w, msgs[i + 8].key, msgs[i + 8].key_len);
             if (m->err) {
                 sis_log_warn("stats", "%s%s", m->fatal ? "fatal: " : "", m->errstr);

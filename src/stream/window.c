@@ -641,6 +641,16 @@ void window_apply(window_state_t *w, const char *key, size_t key_len, const wind
             w->m.merged++;
         }
     }
+    /* Late: even the newest window containing the event is closed. Checked before any
+     * allocation, since a backfill read from many partitions can have many of these. */
+    int64_t newest = window_floordiv(ev->time_ms, w->conf.slide_ms) * w->conf.slide_ms;
+    if (is_closed(w, newest + w->conf.size_ms)) {
+        int64_t s = newest;
+        for (int n = 0; s > ev->time_ms - w->conf.size_ms && n < w->k; s -= w->conf.slide_ms, n++)
+            w->m.late_contribs++;
+        w->m.late_events++;
+        return;
+    }
     win_entry_t *e = entry_new(w, key, key_len, h);
     e->time_ms = ev->time_ms;
     e->has_mag = ev->has_mag;
