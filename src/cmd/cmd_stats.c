@@ -415,8 +415,9 @@ int cmd_stats(int argc, char **argv)
                                "queued.max.messages.kbytes", "262144",
                                "queued.min.messages", "1000000",
                                /* a live feed: the broker answers an empty fetch within
-                                * 50 ms instead of 500, so a new record waits no longer */
-                               "fetch.wait.max.ms", "50",
+                                * 10 ms instead of 500, so a new record waits no longer;
+                                * idle, that is 100 small requests a second */
+                               "fetch.wait.max.ms", "10",
                                NULL};
     kc_consumer_conf_t cc = {.group = group, .topics = &topics, .manual_store = 1,
                              .defaults = cdefaults, .tag = "stats",
