@@ -4,7 +4,7 @@
 revisions and tombstones) with python3-confluent-kafka's batch consume(), reading a topic
 from the beginning to the end offsets queried at start.
 
-usage: stats_ref.py BOOTSTRAP TOPIC
+usage: stats_ref.py BOOTSTRAP TOPIC [WATERMARK]   (WATERMARK like 10m, 100d; default 10m)
 Prints: "python: N records in S s (R records/s)", S from the first to the last record.
 """
 import json
@@ -13,7 +13,8 @@ import time
 
 from confluent_kafka import Consumer, TopicPartition
 
-SIZE, DELAY = 300000, 600000
+SIZE = 300000
+UNITS = {"ms": 1, "s": 1000, "m": 60000, "h": 3600000, "d": 86400000}
 
 
 def parse_ms(ts):
@@ -31,6 +32,9 @@ def parse_ms(ts):
 
 def main():
     bootstrap, topic = sys.argv[1], sys.argv[2]
+    wm = sys.argv[3] if len(sys.argv) > 3 else "10m"
+    unit = wm.lstrip("0123456789.")
+    delay = int(float(wm[:len(wm) - len(unit)]) * UNITS[unit or "s"])
     c = Consumer({"bootstrap.servers": bootstrap, "group.id": "stats-ref",
                   "enable.auto.commit": False, "fetch.max.bytes": 67108864,
                   "max.partition.fetch.bytes": 16777216,
@@ -88,7 +92,7 @@ def main():
                             a[2] -= mg
             t = parse_ms(v["timestamp"])
             start = t - t % SIZE
-            if max_time is not None and start + SIZE <= max_time - DELAY:
+            if max_time is not None and start + SIZE <= max_time - delay:
                 continue  # late
             mag = v.get("magnitud")
             entries[key] = (start, mag)
@@ -103,7 +107,7 @@ def main():
                 a[4] = mag if a[4] is None or mag < a[4] else a[4]
             if max_time is None or t > max_time:
                 max_time = t
-                for s0 in [s for s in windows if s + SIZE <= max_time - DELAY]:
+                for s0 in [s for s in windows if s + SIZE <= max_time - delay]:
                     for k in windows.pop(s0):
                         entries.pop(k, None)
                     agg.pop(s0)
