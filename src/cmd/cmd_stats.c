@@ -42,6 +42,7 @@
 #define MAX_PARTS 1024      /* assigned partitions tracked for --until-caught-up */
 #define FLUSH_TIMEOUT_MS 30000
 #define COMMIT_INTERVAL_MS 5000
+#define MAX_KEY 1024         /* longer message keys are rejected as invalid */
 
 typedef struct stats_run {
     window_state_t *w;
@@ -120,6 +121,10 @@ static void bad_record(stats_run_t *s, const kc_msg_t *m, const char *why)
 static void apply_record(stats_run_t *s, const kc_msg_t *m)
 {
     char err[SIS_ERRLEN];
+    if (m->key_len > MAX_KEY) { /* keys are event ids; the snapshot stores them in 16 bits */
+        bad_record(s, m, "key longer than 1024 bytes");
+        return;
+    }
     if (!m->value) {
         if (!m->key || !m->key_len)
             bad_record(s, m, "tombstone without a key");
@@ -142,6 +147,10 @@ static void apply_record(stats_run_t *s, const kc_msg_t *m)
     } else {
         ev.key = q->id;
         ev.key_len = strlen(q->id);
+        if (ev.key_len > MAX_KEY) {
+            bad_record(s, m, "id longer than 1024 bytes");
+            return;
+        }
     }
     window_apply(s->w, ev.key, ev.key_len, &ev);
 }
