@@ -5,7 +5,10 @@
 # --connect-timeout; a snapshot taken with other window options is refused (exit 1, the
 # message names both option sets and --reset-state, the file is untouched) and
 # --reset-state rebuilds; simulate is deterministic for a seed, every printed value is a
-# valid `sismos` record (checked in Python) with key == id, and --rate paces the output.
+# valid `sismos` record (checked in Python) with key == id, and --rate paces the output;
+# bad records (invalid JSON, a missing field, a 2000-byte key, a keyless tombstone) are
+# skipped with a warning naming partition and offset, counted as invalid (4), and the good
+# record after them is still counted.
 . "$(dirname "$0")/lib.sh"
 usage() { # usage EXPECTED-MESSAGE ARGS...
     local msg=$1; shift
@@ -40,8 +43,8 @@ grep -q "cannot reach Kafka at '127.0.0.1:$port' within 2.0s" "$T_DIR/down.err" 
 [ $(( $(date +%s) - start )) -lt 10 ] || fail "took too long to give up"
 
 # Snapshot of another configuration.
-in=$(uniq sismos) out=$(uniq sismos-stats)
-start_broker "$in:1" "$out:1"
+in=$(uniq sismos) out=$(uniq sismos-stats) bad=$(uniq bad) badout=$(uniq bad-stats)
+start_broker "$in:1" "$out:1" "$bad:1" "$badout:1"
 "$SISMO" simulate --seed 3 --count 50 --start 2025-12-06T20:00:00.000Z > "$T_DIR/sim.tsv"
 $PY "$ROOT/tests/tools/stats_model.py" produce "$BOOTSTRAP" "$in" "$T_DIR/sim.tsv" 2>/dev/null
 st=("$SISMO" stats -b "$BOOTSTRAP" --topic "$in" --output-topic "$out" --group "$(uniq g)"
@@ -55,6 +58,30 @@ grep -q "was taken with --window 300000ms.*now --window 600000ms.*--reset-state"
 assert_eq "$(md5sum < "$T_DIR/s.state")" "$sum" "snapshot modified by the refused run"
 "${st[@]}" --window 10m --reset-state 2> "$T_DIR/s3.err" || fail "--reset-state run failed"
 grep -q " 50 records in " "$T_DIR/s3.err" || fail "--reset-state did not re-read all 50 records"
+
+# Bad input: reported, counted, skipped; nothing else lost.
+"$SISMO" simulate --seed 4 --count 1 --start 2025-12-06T20:00:00.000Z > "$T_DIR/good.tsv"
+$PY - "$BOOTSTRAP" "$bad" "$T_DIR/good.tsv" <<'PY'
+import sys
+from confluent_kafka import Producer
+p = Producer({"bootstrap.servers": sys.argv[1]})
+t = sys.argv[2]
+p.produce(t, key=b"x1", value=b'{"id":"x1","magnitud":')
+p.produce(t, key=b"x2", value=b'{"id":"x2","latitud":1,"longitud":2}')
+p.produce(t, key=b"k" * 2000, value=b'{"id":"k","latitud":1,"longitud":2,"timestamp":"2025-12-06T20:00:00Z"}')
+p.produce(t, key=None, value=None)
+key, value = open(sys.argv[3]).read().rstrip("\n").split("\t")
+p.produce(t, key=key.encode(), value=value.encode())
+assert p.flush(10) == 0
+PY
+"$SISMO" stats -b "$BOOTSTRAP" --topic "$bad" --output-topic "$badout" --group "$(uniq gb)" \
+    --no-state --watermark 36500d --until-caught-up > "$T_DIR/bad.out" 2> "$T_DIR/bad.err" ||
+    fail "stats exited non-zero on bad input"
+grep -q "skipping record $bad \[0\] offset 0: invalid JSON at byte" "$T_DIR/bad.err" ||
+    fail "bad JSON not reported with its position"
+grep -q ' 5 records in .*invalid 4$' "$T_DIR/bad.err" || fail "bad records not counted: $(tail -1 "$T_DIR/bad.err")"
+grep -q '^|{2025-12-06 20:00:00, 2025-12-06 20:05:00}|       1|' "$T_DIR/bad.out" ||
+    fail "the good record was not counted"
 
 # simulate: deterministic, valid records, paced.
 "$SISMO" simulate --seed 3 --count 50 --start 2025-12-06T20:00:00.000Z | cmp - "$T_DIR/sim.tsv" ||
