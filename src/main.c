@@ -25,6 +25,7 @@ static const sis_command_t commands[] = {
     {"ingest", cmd_ingest, "poll the USGS feed and publish quakes to topic 'sismos'"},
     {"alerts", cmd_alerts, "print and log alerts for significant quakes"},
     {"stats", cmd_stats, "5-minute event-time window statistics"},
+    {"simulate", cmd_simulate, "generate synthetic, realistic quakes (print or produce)"},
     {"dashboard", cmd_dashboard, "serve the live earthquake map over HTTP"},
     {"produce", cmd_produce, "send test messages to 'mensajes-test' (course example)"},
     {"consume", cmd_consume, "print messages from a topic (course example)"},

@@ -23,6 +23,7 @@ int cmd_consume(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_alerts(int argc, char **argv);
 int cmd_stats(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 int cmd_dashboard(int argc, char **argv);
 int cmd_broker(int argc, char **argv);
 int cmd_up(int argc, char **argv);

@@ -20,6 +20,8 @@ struct kc_consumer {
     int manual_store;
     int assigned; /* partitions in the current assignment */
     int io_fds[2]; /* pipe for kc_consumer_io_fd(): [0] read end (owner), [1] librdkafka's */
+    kc_start_offset_cb_t *start_offset;
+    void *start_opaque;
 };
 
 /* Caller's thread (inside rd_kafka_consumer_poll): applies assignments, optionally
@@ -30,9 +32,18 @@ static void kc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
     kc_handle_state_t *st = opaque;
     kc_consumer_t *c = st->owner;
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        if (c->from_beginning)
+        if (c->start_offset) {
+            for (int i = 0; i < parts->cnt; i++) {
+                int64_t o = c->start_offset(c->start_opaque, parts->elems[i].topic,
+                                            parts->elems[i].partition);
+                parts->elems[i].offset = o == KC_OFFSET_BEGINNING   ? RD_KAFKA_OFFSET_BEGINNING
+                                         : o == KC_OFFSET_COMMITTED ? RD_KAFKA_OFFSET_STORED
+                                                                    : o;
+            }
+        } else if (c->from_beginning) {
             for (int i = 0; i < parts->cnt; i++)
                 parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+        }
         rd_kafka_assign(rk, parts);
         c->assigned = parts->cnt;
         sis_log_debug(st->tag, "assigned %d partitions", parts->cnt);
@@ -59,6 +70,8 @@ kc_consumer_t *kc_consumer_new(kc_opts_t *opts, const kc_consumer_conf_t *cc, ch
     c->from_beginning = cc->from_beginning;
     c->manual_store = cc->manual_store;
     c->io_fds[0] = c->io_fds[1] = -1;
+    c->start_offset = cc->start_offset;
+    c->start_opaque = cc->start_opaque;
     const char *defaults[64] = {
         "group.id", cc->group,
         "auto.offset.reset", "earliest",
@@ -106,11 +119,9 @@ fail:
     return NULL;
 }
 
-int kc_consumer_poll(kc_consumer_t *c, int timeout_ms, kc_msg_t *m)
+/* Fills m from rkm, which m then owns. */
+static void msg_from(kc_msg_t *m, rd_kafka_message_t *rkm)
 {
-    rd_kafka_message_t *rkm = rd_kafka_consumer_poll(c->rk, timeout_ms);
-    if (!rkm)
-        return 0;
     memset(m, 0, sizeof *m);
     m->rkm_ = rkm;
     m->err = rkm->err;
@@ -120,7 +131,7 @@ int kc_consumer_poll(kc_consumer_t *c, int timeout_ms, kc_msg_t *m)
     if (rkm->err) {
         m->errstr = rd_kafka_message_errstr(rkm);
         m->fatal = rkm->err == RD_KAFKA_RESP_ERR__FATAL;
-        return 1;
+        return;
     }
     m->key = rkm->key;
     m->key_len = rkm->key_len;
@@ -128,7 +139,87 @@ int kc_consumer_poll(kc_consumer_t *c, int timeout_ms, kc_msg_t *m)
     m->value_len = rkm->payload ? rkm->len : 0;
     rd_kafka_timestamp_type_t tstype;
     m->timestamp_ms = rd_kafka_message_timestamp(rkm, &tstype);
+}
+
+int kc_consumer_poll(kc_consumer_t *c, int timeout_ms, kc_msg_t *m)
+{
+    rd_kafka_message_t *rkm = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    if (!rkm)
+        return 0;
+    msg_from(m, rkm);
     return 1;
+}
+
+size_t kc_consumer_poll_batch(kc_consumer_t *c, int timeout_ms, kc_msg_t *msgs, size_t max)
+{
+    rd_kafka_message_t *rkms[1024];
+    if (max > sizeof rkms / sizeof rkms[0])
+        max = sizeof rkms / sizeof rkms[0];
+    /* librdkafka's batch call waits until the batch is full or the timeout expires; to
+     * return as soon as anything arrives, take what is queued without waiting, and only
+     * when nothing is, wait for one message and then take what came with it. */
+    rd_kafka_queue_t *q = rd_kafka_queue_get_consumer(c->rk);
+    ssize_t n = rd_kafka_consume_batch_queue(q, 0, rkms, max);
+    if (n == 0 && timeout_ms > 0) {
+        rd_kafka_message_t *first = rd_kafka_consume_queue(q, timeout_ms);
+        if (first) {
+            rkms[0] = first;
+            n = 1;
+            if (max > 1) {
+                ssize_t more = rd_kafka_consume_batch_queue(q, 0, rkms + 1, max - 1);
+                n += more > 0 ? more : 0;
+            }
+        }
+    }
+    rd_kafka_queue_destroy(q);
+    if (n <= 0)
+        return 0;
+    for (ssize_t i = 0; i < n; i++)
+        msg_from(&msgs[i], rkms[i]);
+    return (size_t)n;
+}
+
+int kc_consumer_commit_positions(kc_consumer_t *c, const char *const *topics,
+                                 const int32_t *partitions, const int64_t *next_offsets, size_t n,
+                                 int sync, char *errbuf, size_t errlen)
+{
+    if (!n)
+        return SIS_OK;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)n);
+    for (size_t i = 0; i < n; i++)
+        rd_kafka_topic_partition_list_add(l, topics[i], partitions[i])->offset = next_offsets[i];
+    rd_kafka_resp_err_t err = rd_kafka_commit(c->rk, l, !sync);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return sis_seterr(errbuf, errlen, "offset commit failed: %s", rd_kafka_err2str(err));
+    return SIS_OK;
+}
+
+int kc_consumer_assigned_ends(kc_consumer_t *c, kc_partition_end_t *out, size_t max, size_t *n,
+                              int timeout_ms, char *errbuf, size_t errlen)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    *n = 0;
+    rd_kafka_resp_err_t err = rd_kafka_assignment(c->rk, &l);
+    if (err)
+        return sis_seterr(errbuf, errlen, "cannot read the assignment: %s", rd_kafka_err2str(err));
+    int rc = SIS_OK;
+    for (int i = 0; i < l->cnt && *n < max; i++) {
+        int64_t lo, hi;
+        err = rd_kafka_query_watermark_offsets(c->rk, l->elems[i].topic, l->elems[i].partition,
+                                               &lo, &hi, timeout_ms);
+        if (err) {
+            rc = sis_seterr(errbuf, errlen, "cannot query the end of '%s' [%d]: %s",
+                            l->elems[i].topic, l->elems[i].partition, rd_kafka_err2str(err));
+            break;
+        }
+        kc_partition_end_t *e = &out[(*n)++];
+        snprintf(e->topic, sizeof e->topic, "%s", l->elems[i].topic);
+        e->partition = l->elems[i].partition;
+        e->end = hi;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
 }
 
 void kc_msg_release(kc_msg_t *m)

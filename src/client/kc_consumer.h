@@ -35,6 +35,21 @@ typedef struct kc_msg {
     void *rkm_;           /* private */
 } kc_msg_t;
 
+/* Special start offsets returned by a kc_start_offset_cb_t. */
+#define KC_OFFSET_BEGINNING (-2)    /* the partition's first offset */
+#define KC_OFFSET_COMMITTED (-1000) /* the group's committed offset (else auto.offset.reset) */
+
+/* Chooses where a newly assigned partition starts: an absolute offset or KC_OFFSET_*.
+ * @locality called from kc_consumer_poll*(), on the caller's thread. */
+typedef int64_t kc_start_offset_cb_t(void *opaque, const char *topic, int32_t partition);
+
+/* The end of one assigned partition (see kc_consumer_assigned_ends). */
+typedef struct kc_partition_end {
+    char topic[256];
+    int32_t partition;
+    int64_t end; /* offset after the last message (the high watermark) */
+} kc_partition_end_t;
+
 typedef struct kc_consumer_conf {
     const char *group;          /* group.id, required */
     const sis_strlist_t *topics; /* topics to subscribe to */
@@ -42,6 +57,8 @@ typedef struct kc_consumer_conf {
     int manual_store;    /* offsets stored only through kc_consumer_store() */
     const char *const *defaults; /* extra NULL-terminated key,value pairs, before -X */
     const char *tag;     /* log tag, default "consumer" */
+    kc_start_offset_cb_t *start_offset; /* may be NULL; overrides from_beginning */
+    void *start_opaque;                 /* passed to start_offset */
 } kc_consumer_conf_t;
 
 /* Creates the consumer, waits until the cluster answers (bounded by
@@ -52,6 +69,19 @@ kc_consumer_t *kc_consumer_new(kc_opts_t *opts, const kc_consumer_conf_t *cc, ch
  * events are not returned. */
 int kc_consumer_poll(kc_consumer_t *c, int timeout_ms, kc_msg_t *m);
 void kc_msg_release(kc_msg_t *m);
+/* Like kc_consumer_poll for up to max messages at once (librdkafka's batch consume: one
+ * queue lock per batch instead of per message). Returns how many of msgs were filled, 0 on
+ * timeout; each must be released with kc_msg_release(). */
+size_t kc_consumer_poll_batch(kc_consumer_t *c, int timeout_ms, kc_msg_t *msgs, size_t max);
+/* Commits exactly these positions (next offset to read per partition), whatever was stored;
+ * for consumers that keep their own positions (stats snapshots). */
+int kc_consumer_commit_positions(kc_consumer_t *c, const char *const *topics,
+                                 const int32_t *partitions, const int64_t *next_offsets, size_t n,
+                                 int sync, char *errbuf, size_t errlen);
+/* Asks the broker for the end offset of every currently assigned partition. Fills up to max
+ * entries of out and sets *n. SIS_ERR with errbuf if the query failed. */
+int kc_consumer_assigned_ends(kc_consumer_t *c, kc_partition_end_t *out, size_t max, size_t *n,
+                              int timeout_ms, char *errbuf, size_t errlen);
 /* Marks m (and everything before it in its partition) as processed. */
 int kc_consumer_store(kc_consumer_t *c, const kc_msg_t *m);
 /* Commits stored offsets; sync waits for the broker's answer. */

@@ -175,9 +175,53 @@ static void test_decode_ext(void)
     quake_release(&q);
 }
 
+/* Numbers convert to exactly the double strtod gives, whether or not they take the fast
+ * path (short mantissas, small exponents) - random values in many notations. */
+static void test_numbers_exact(void)
+{
+    static const char *const fmts[] = {"%.1f", "%.2f", "%.3f", "%.17g", "%.15g", "%.6e",
+                                       "%.16e", "%.0f", "%.12f", "%g"};
+    static const char *const fixed[] = {"0", "-0", "0.0", "1e22", "1e23", "9007199254740993",
+                                        "123456789012345678901234567890", "0.1e-5", "-2.5E+3",
+                                        "4.9406564584124654e-324", "1.7976931348623157e308",
+                                        "3.847035572215368", "0.000000000000000000000000001",
+                                        "1234567890123456789", "12345678901234567890.5"};
+    quake_t q;
+    char err[SIS_ERRLEN], num[80], j[256];
+    quake_init(&q);
+    uint64_t x = 88172645463325252ULL;
+    int bad = 0, n = 0;
+    for (int i = 0; i < 60000 + (int)(sizeof fixed / sizeof fixed[0]); i++) {
+        if (i < (int)(sizeof fixed / sizeof fixed[0])) {
+            snprintf(num, sizeof num, "%s", fixed[i]);
+        } else {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            double v = (double)(x % 2000000) / 1000.0 - 1000.0;
+            if (i % 7 == 0)
+                v *= pow(10, (double)(int)(x % 40) - 20);
+            snprintf(num, sizeof num, fmts[i % 10], v);
+        }
+        snprintf(j, sizeof j, "{\"id\":\"n\",\"magnitud\":%s,\"latitud\":0,\"longitud\":0,"
+                 "\"timestamp\":\"2020-01-01T00:00:00Z\"}", num);
+        int rc = quake_decode(&q, j, strlen(j), err, sizeof err);
+        double want = strtod(num, NULL);
+        n++;
+        if (rc != SIS_OK || memcmp(&q.mag, &want, sizeof want)) {
+            if (bad++ < 5)
+                TEST_SAY("number %s: decoded %.17g, strtod %.17g\n", num, q.mag, want);
+        }
+    }
+    TEST_EQ_INT(bad, 0);
+    TEST_ASSERT(n > 60000);
+    quake_release(&q);
+}
+
 int test_quake(void)
 {
     test_decode_ext();
+    test_numbers_exact();
     test_decode_full();
     test_decode_nulls();
     test_decode_errors();
