@@ -36,8 +36,8 @@ typedef struct stor_log_conf {
     int64_t segment_bytes;        /* roll to a new segment beyond this size (default 64 MiB) */
     int64_t retention_ms;         /* delete closed segments whose newest record is older; -1 = keep */
     int64_t retention_bytes;      /* delete oldest closed segments while the log is larger; -1 = keep */
-    stor_fsync_t fsync;
-    int64_t fsync_interval_ms;    /* for STOR_FSYNC_INTERVAL */
+    stor_fsync_t fsync;           /* default STOR_FSYNC_INTERVAL */
+    int64_t fsync_interval_ms;    /* for STOR_FSYNC_INTERVAL (default 1000) */
     int64_t index_interval_bytes; /* one index entry per this many log bytes (default 4096) */
 } stor_log_conf_t;
 
@@ -53,6 +53,7 @@ typedef struct stor_batch_info {
     int16_t producer_epoch;
     int32_t base_sequence;   /* -1 if none */
     int32_t record_count;
+    int16_t attributes;      /* the batch attributes (transactional bit 4, control bit 5) */
 } stor_batch_info_t;
 
 /*
@@ -60,7 +61,7 @@ typedef struct stor_batch_info {
  * from its last index entry; a torn or corrupt tail (short batch, bad length, CRC mismatch)
  * is truncated away and logged; a missing or stale index is rebuilt from the .log.
  * `recovered` (may be NULL) is called for every batch of the last `scan_batches` batches of
- * the log so the caller can rebuild idempotent-producer state.
+ * the log, oldest first, so the caller can rebuild idempotent-producer state.
  * Returns SIS_OK and *out, or SIS_ERR with errbuf.
  */
 int stor_log_open(const char *dir, const stor_log_conf_t *conf, int scan_batches,
@@ -87,21 +88,43 @@ int64_t stor_log_end_offset(const stor_log_t *log);
  * Reads whole batches starting with the one that contains `offset`, appending them to out,
  * stopping before max_bytes would be exceeded - except that the first batch is always
  * returned whole even if larger (Kafka's fetch semantics). offset == end offset yields
- * nothing (SIS_OK). Returns SIS_ERR if offset is outside [start, end].
+ * nothing (SIS_OK). Returns SIS_ERR if offset is outside [start, end] - callers that must
+ * tell OFFSET_OUT_OF_RANGE from an I/O error compare with the start/end offsets first.
  */
 int stor_log_read(stor_log_t *log, int64_t offset, size_t max_bytes, sis_buf_t *out,
                   char *errbuf, size_t errlen);
 
-/* First offset whose batch max timestamp is >= ts (ListOffsets by time), or -1 if none. */
+/* First offset whose batch max timestamp is >= ts (ListOffsets by time), or -1 if none.
+ * This is the batch's base offset: records before the first one with timestamp >= ts may
+ * share the batch (read that batch to refine, as Kafka does per record). */
 int64_t stor_log_offset_for_time(stor_log_t *log, int64_t ts);
 
 /* fsync now (data and directory). */
 int stor_log_sync(stor_log_t *log, char *errbuf, size_t errlen);
 
-/* Periodic work: interval fsync, segment retention. Call about once a second. */
+/* Periodic work: interval fsync, segment retention. Call about once a second. now_ms is
+ * wall-clock time (sis_wall_ms()): retention compares it with record timestamps; the fsync
+ * interval is measured on the monotonic clock internally. */
 void stor_log_tick(stor_log_t *log, int64_t now_ms);
 
 /* Deletes the log directory and everything in it (DeleteTopics). log is closed first. */
 int stor_log_destroy(stor_log_t *log, char *errbuf, size_t errlen);
+
+/* --- Added after the first version of this contract (additive only) -------------------- */
+
+/* partitionLeaderEpoch written into appended batches (default 0). */
+void stor_log_set_leader_epoch(stor_log_t *log, int32_t epoch);
+
+/* Replaces the configuration of an open log (retention, fsync policy... e.g. after
+ * AlterConfigs); takes effect at the next append or tick. */
+void stor_log_set_conf(stor_log_t *log, const stor_log_conf_t *conf);
+
+/* Bytes stored in all segments. */
+int64_t stor_log_size_bytes(const stor_log_t *log);
+size_t stor_log_segment_count(const stor_log_t *log);
+
+/* 1 normally; 0 while appends are refused because a failed append could not be cut back
+ * (see the states in stor_log.c; stor_log_tick() retries). */
+int stor_log_writable(const stor_log_t *log);
 
 #endif

@@ -1,4 +1,0 @@
-SIS_TEST_SUITE(quake)
-SIS_TEST_SUITE(sis_buf)
-SIS_TEST_SUITE(sis_opt)
-SIS_TEST_SUITE(sis_time)
