@@ -32,10 +32,27 @@ static const brk_api_t apis[] = {
      "earliest (-2), latest (-1), by timestamp"},
     {KP_API_Metadata, 0, 12, 9, brk_handle_metadata,
      "own node id as controller; stable topic ids; auto-creation when enabled and allowed"},
+    {KP_API_OffsetCommit, 0, 8, 8, brk_handle_offset_commit,
+     "persisted (stor_offsets); generation and member checks; simple commits when empty"},
+    {KP_API_OffsetFetch, 0, 8, 6, brk_handle_offset_fetch,
+     "null topic list = all of the group's offsets; several groups from v8"},
     {KP_API_FindCoordinator, 0, 4, 3, brk_handle_find_coordinator,
      "groups only (KeyType 0); batched keys from v4"},
+    {KP_API_JoinGroup, 0, 9, 6, brk_handle_join_group,
+     "rebalance and session timeouts; MEMBER_ID_REQUIRED from v4; static members from v5"},
+    {KP_API_Heartbeat, 0, 4, 4, brk_handle_heartbeat, "REBALANCE_IN_PROGRESS asks to rejoin"},
+    {KP_API_LeaveGroup, 0, 5, 4, brk_handle_leave_group, "batched members from v3"},
+    {KP_API_SyncGroup, 0, 5, 4, brk_handle_sync_group,
+     "followers wait for the leader's assignment"},
+    {KP_API_DescribeGroups, 0, 5, 5, brk_handle_describe_groups,
+     "unknown groups are \"Dead\"; metadata and assignments for stable groups"},
+    {KP_API_ListGroups, 0, 5, 3, brk_handle_list_groups, "states filter (v4), types filter (v5)"},
     {KP_API_ApiVersions, 0, 3, 3, brk_handle_api_versions,
      "v3 answers with response header v0 (KIP-511); unsupported versions get the v0 fallback"},
+    {KP_API_CreateTopics, 0, 7, 5, brk_handle_create_topics,
+     "replication factor 1; validateOnly; topic configs checked by the catalogue"},
+    {KP_API_DeleteTopics, 0, 6, 4, brk_handle_delete_topics,
+     "removes logs and committed offsets; by topic id from v6"},
     {KP_API_InitProducerId, 0, 4, 2, brk_handle_init_producer_id,
      "idempotent producers; a transactional id is refused"},
 };
@@ -127,11 +144,19 @@ int brk_dispatch(brk_conn_t *c, uint8_t *frame, size_t len)
     sis_log_debug("broker", "connection %llu: %s v%d correlation id %d (%zu bytes)",
                   (unsigned long long)c->id, kp_api_name(api->ApiKey), (int)req.ApiVersion,
                   (int)req.hdr.CorrelationId, len);
+    size_t hdr_end = kp_wr_pos(&req.w);
     int rc = api->handler(&req);
-    if (rc == BRK_DONE)
+    if (rc == BRK_DONE) {
         kp_frame_end(&req.w, req.frame_start);
-    else
+    } else if (rc == BRK_PARKED && c->out.len > hdr_end) {
+        /* The park was resolved within the handler (e.g. the last member joined): the
+         * answer follows our unused header; cut the header out. */
+        memmove(c->out.data + req.frame_start, c->out.data + hdr_end, c->out.len - hdr_end);
+        c->out.len -= hdr_end - req.frame_start;
+        c->out.data[c->out.len] = '\0';
+    } else {
         c->out.len = req.frame_start; /* nothing (yet) for this request */
+    }
     return rc;
 }
 

@@ -269,6 +269,16 @@ void brk_fetch_wake(brk_broker_t *b)
     }
 }
 
+void brk_fetch_cancel_all(brk_broker_t *b)
+{
+    while (b->fetch_waits) {
+        brk_fetch_wait_t *f = b->fetch_waits;
+        unlink_wait(f);
+        f->conn->parked = NULL;
+        fetch_free(f);
+    }
+}
+
 void brk_fetch_forget_topic(brk_broker_t *b, brk_topic_t *t)
 {
     for (brk_fetch_wait_t *f = b->fetch_waits; f; f = f->next)

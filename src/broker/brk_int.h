@@ -163,10 +163,16 @@ brk_topic_t *brk_topic_find_id(brk_broker_t *b, const uint8_t id[16]);
 brk_partition_t *brk_partition_get(brk_broker_t *b, kp_str_t topic, int32_t partition);
 /* Kafka's topic name rule: 1..249 chars of [a-zA-Z0-9._-], not "." or "..". */
 int brk_topic_name_valid(const char *name, size_t len);
+/* Checks topic configs (n name/value pairs). Returns KP_ERR_NONE or INVALID_CONFIG. */
+int16_t brk_topic_config_check(int32_t n, const kp_str_t *names, const kp_str_t *values,
+                               char *errbuf, size_t errlen);
 /* Creates a topic. Returns KP_ERR_NONE and *out, or a Kafka error code (TOPIC_ALREADY_EXISTS,
- * INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, KAFKA_STORAGE_ERROR) with errbuf. */
+ * INVALID_TOPIC_EXCEPTION, INVALID_PARTITIONS, INVALID_CONFIG, KAFKA_STORAGE_ERROR) with
+ * errbuf. */
 int16_t brk_topic_create(brk_broker_t *b, const char *name, size_t len, int32_t npart,
-                         brk_topic_t **out, char *errbuf, size_t errlen);
+                         int32_t nconfigs, const kp_str_t *config_names,
+                         const kp_str_t *config_values, brk_topic_t **out, char *errbuf,
+                         size_t errlen);
 /* Deletes a topic and its data. Returns KP_ERR_NONE or a Kafka error code. */
 int16_t brk_topic_delete(brk_broker_t *b, brk_topic_t *t, char *errbuf, size_t errlen);
 /* Looks a topic up, creating it with the default partition count if auto-creation is on and
@@ -182,6 +188,8 @@ void brk_partitions_sync(brk_broker_t *b);
 /* ---- fetch long-poll (brk_fetch.c) ---- */
 /* Re-checks parked fetches after appends; answers those that have enough data. */
 void brk_fetch_wake(brk_broker_t *b);
+/* Answers nothing and frees every parked fetch (shutdown). */
+void brk_fetch_cancel_all(brk_broker_t *b);
 /* Drops references to t's partitions from parked fetches (before t is deleted). */
 void brk_fetch_forget_topic(brk_broker_t *b, brk_topic_t *t);
 
@@ -204,6 +212,84 @@ void brk_producer_ids_init(brk_broker_t *b);
 #define BRK_PID_EXPIRE_MS (24LL * 3600 * 1000)
 /* Drops state of producers idle for BRK_PID_EXPIRE_MS. */
 void brk_idempotence_expire(brk_partition_t *p, int64_t now_ms);
+
+/* ---- consumer groups (brk_group.c) ---- */
+
+typedef enum {
+    BRK_GROUP_EMPTY,                /* no members (committed offsets may exist) */
+    BRK_GROUP_PREPARING_REBALANCE,  /* join phase: waiting for members to (re)join */
+    BRK_GROUP_COMPLETING_REBALANCE, /* joins answered: waiting for the leader's SyncGroup */
+    BRK_GROUP_STABLE,               /* assignment distributed; members heartbeat */
+} brk_group_state_t;
+
+/* Kafka's names for the states ("Empty", "PreparingRebalance", ...). */
+const char *brk_group_state_name(brk_group_state_t s);
+
+typedef struct brk_member brk_member_t;
+
+/* A request of a member waiting for the group (JoinGroup or SyncGroup). */
+typedef struct brk_member_wait {
+    brk_member_t *m;
+    brk_conn_t *conn;      /* NULL = no request waiting */
+    int16_t ApiVersion;
+    int32_t CorrelationId;
+} brk_member_wait_t;
+
+typedef struct brk_protocol {
+    char *name;
+    uint8_t *metadata;
+    int32_t metadata_len;
+} brk_protocol_t;
+
+struct brk_member {
+    brk_group_t *g;
+    char *member_id;
+    char *instance_id;        /* GroupInstanceId (static membership) or NULL */
+    char *client_id;
+    char *client_host;        /* "/127.0.0.1" like Kafka */
+    int32_t session_timeout_ms;
+    int32_t rebalance_timeout_ms;
+    int nprotocols;
+    brk_protocol_t *protocols;
+    uint8_t *assignment;      /* from the leader's SyncGroup */
+    int32_t assignment_len;
+    brk_member_wait_t join;   /* a parked JoinGroup */
+    brk_member_wait_t sync;   /* a parked SyncGroup */
+    sis_timer_t session;      /* session expiry (restarted by heartbeats) */
+    int pending;              /* 1: got MEMBER_ID_REQUIRED, has not rejoined yet */
+    brk_member_t *next;       /* g->members (join order) or g->pending */
+};
+
+struct brk_group {
+    brk_broker_t *b;
+    char *group_id;
+    brk_group_state_t state;
+    int32_t generation;
+    char *protocol_type;      /* "consumer" ...; NULL before the first member */
+    char *protocol_name;      /* selected protocol ("range"...), NULL unless a generation runs */
+    char *leader_id;          /* member id of the leader, NULL if none */
+    brk_member_t *members;
+    int nmembers;
+    brk_member_t *pending;    /* MEMBER_ID_REQUIRED members (JoinGroup v4+) */
+    sis_timer_t join_timer;   /* rebalance deadline in PREPARING_REBALANCE */
+    int initial_delay;        /* first rebalance of an empty group: wait the full delay */
+    brk_group_t *next;        /* b->groups */
+};
+
+/* The group, or NULL. */
+brk_group_t *brk_group_find(brk_broker_t *b, kp_str_t group_id);
+brk_member_t *brk_group_member(brk_group_t *g, kp_str_t member_id);
+void brk_groups_close(brk_broker_t *b);
+/* Periodic: frees empty groups that hold nothing. */
+void brk_groups_tick(brk_broker_t *b);
+/* Restarts a member's session timer (heartbeat, commit). */
+void brk_member_touch(brk_member_t *m);
+
+/* ---- committed offsets (brk_offsets.c) ---- */
+int brk_offsets_open(brk_broker_t *b, char *errbuf, size_t errlen);
+void brk_offsets_close(brk_broker_t *b);
+/* 1 if the group has committed offsets. */
+int brk_offsets_group_has(brk_broker_t *b, const char *group_id);
 
 /* ---- the broker ---- */
 
@@ -230,6 +316,10 @@ struct brk_broker {
     int64_t next_producer_id; /* InitProducerId: next id to hand out */
     sis_buf_t scratch;        /* reusable buffer for fetch reads */
     char cluster_id[64];
+    brk_group_t *groups;
+    int ngroups;
+    struct stor_offsets *offsets; /* committed offsets (stor_offsets.h) */
+    int offsets_dirty;            /* committed since the last fsync */
 };
 
 #endif

@@ -38,6 +38,7 @@
 #include "sis_signal.h"
 #include "sis_str.h"
 #include "sis_time.h"
+#include "stor_offsets.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -422,9 +423,17 @@ static void on_tick(sis_loop_t *loop, sis_timer_t *t, void *arg)
     brk_broker_t *b = arg;
     int64_t now = sis_wall_ms();
     for (brk_topic_t *tp = b->topics; tp; tp = tp->next)
-        for (int32_t i = 0; i < tp->npart; i++)
+        for (int32_t i = 0; i < tp->npart; i++) {
             stor_log_tick(tp->parts[i].log, now);
-    sis_timer_start(loop, t, 1000);
+            brk_idempotence_expire(&tp->parts[i], now);
+        }
+    if (b->offsets)
+        stor_offsets_tick(b->offsets);
+    brk_groups_tick(b);
+    int64_t period = 1000;
+    if (b->conf.fsync == STOR_FSYNC_INTERVAL && b->conf.fsync_interval_ms < period)
+        period = b->conf.fsync_interval_ms;
+    sis_timer_start(loop, t, period);
 }
 
 /* Creates dir and its parents (mkdir -p). */
@@ -460,6 +469,8 @@ brk_broker_t *brk_broker_new(const brk_conf_t *conf, char *errbuf, size_t errlen
     if (brk_topics_open(b, errbuf, errlen) != SIS_OK)
         goto fail;
     brk_producer_ids_init(b);
+    if (brk_offsets_open(b, errbuf, errlen) != SIS_OK)
+        goto fail;
     b->listen_fd = sis_net_listen(conf->listen, 511, errbuf, errlen);
     if (b->listen_fd < 0)
         goto fail;
@@ -517,6 +528,9 @@ void brk_broker_destroy(brk_broker_t *b)
     }
     if (b->loop)
         sis_timer_stop(b->loop, &b->tick);
+    brk_fetch_cancel_all(b);
+    brk_groups_close(b);
+    brk_offsets_close(b);
     brk_topics_close(b);
     sis_buf_release(&b->scratch);
     if (b->listen_fd >= 0) {

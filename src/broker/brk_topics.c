@@ -20,6 +20,7 @@
 #include "sis_err.h"
 #include "sis_log.h"
 #include "sis_time.h"
+#include "stor_offsets.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -178,9 +179,27 @@ void brk_topics_close(brk_broker_t *b)
     b->dirty = NULL;
 }
 
-int16_t brk_topic_create(brk_broker_t *b, const char *name, size_t len, int32_t npart,
-                         brk_topic_t **out, char *errbuf, size_t errlen)
+int16_t brk_topic_config_check(int32_t n, const kp_str_t *names, const kp_str_t *values,
+                               char *errbuf, size_t errlen)
 {
+    (void)values;
+    if (n > 0) {
+        /* TEMPORARY until the catalogue (stor_meta) is merged: no topic configs. */
+        snprintf(errbuf, errlen, "unsupported topic config '%.*s'", (int)names[0].len,
+                 names[0].ptr);
+        return KP_ERR_INVALID_CONFIG;
+    }
+    return KP_ERR_NONE;
+}
+
+int16_t brk_topic_create(brk_broker_t *b, const char *name, size_t len, int32_t npart,
+                         int32_t nconfigs, const kp_str_t *config_names,
+                         const kp_str_t *config_values, brk_topic_t **out, char *errbuf,
+                         size_t errlen)
+{
+    int16_t cerr = brk_topic_config_check(nconfigs, config_names, config_values, errbuf, errlen);
+    if (cerr != KP_ERR_NONE)
+        return cerr;
     *out = NULL;
     if (!brk_topic_name_valid(name, len)) {
         sis_seterr(errbuf, errlen, "invalid topic name '%.*s'", (int)(len > 300 ? 300 : len), name);
@@ -259,8 +278,8 @@ brk_topic_t *brk_topic_get_or_create(brk_broker_t *b, kp_str_t name, int allow, 
         return NULL;
     }
     char err[SIS_ERRLEN];
-    *kerr = brk_topic_create(b, name.ptr, (size_t)name.len, b->conf.default_partitions, &t, err,
-                             sizeof err);
+    *kerr = brk_topic_create(b, name.ptr, (size_t)name.len, b->conf.default_partitions, 0, NULL,
+                             NULL, &t, err, sizeof err);
     if (*kerr != KP_ERR_NONE) {
         sis_log_warn(TAG, "auto-creating topic: %s", err);
         return NULL;
@@ -286,7 +305,7 @@ int brk_partition_append(brk_broker_t *b, brk_partition_t *p, uint8_t *batches, 
 
 void brk_partitions_sync(brk_broker_t *b)
 {
-    if (!b->dirty)
+    if (!b->dirty && !b->offsets_dirty)
         return;
     int64_t now = sis_mono_ms();
     if (b->conf.fsync == STOR_FSYNC_INTERVAL && now - b->last_sync_ms < b->conf.fsync_interval_ms)
@@ -294,6 +313,15 @@ void brk_partitions_sync(brk_broker_t *b)
     brk_partition_t *list = b->dirty;
     b->dirty = NULL;
     b->last_sync_ms = now;
+    if (b->offsets_dirty && b->conf.fsync != STOR_FSYNC_NEVER) {
+        char err[SIS_ERRLEN];
+        if (stor_offsets_sync(b->offsets, err, sizeof err) != SIS_OK) {
+            sis_log_error(TAG, "fsync of committed offsets failed, exiting before "
+                               "acknowledging: %s", err);
+            _exit(1);
+        }
+    }
+    b->offsets_dirty = 0;
     while (list) {
         brk_partition_t *p = list;
         list = p->dirty_next;
