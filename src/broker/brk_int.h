@@ -146,11 +146,16 @@ struct brk_partition {
     int dirty;                  /* appended since the last fsync (on b->dirty) */
     brk_partition_t *dirty_next;
     brk_pid_state_t *pids;      /* idempotent producers' state (brk_idempotence.c) */
+    stor_fsync_t fsync;         /* this partition's policy (broker's, or the topic's flush.*) */
+    int64_t fsync_interval_ms;
+    int64_t last_sync_ms;       /* monotonic */
 };
 
 struct brk_topic {
     char *name;
     uint8_t id[16]; /* TopicId (uuid), stable across restarts */
+    int32_t max_message_bytes; /* topic's max.message.bytes, -1 = the broker's */
+    int log_append_time;       /* message.timestamp.type=LogAppendTime */
     int32_t npart;
     brk_partition_t *parts;
     brk_topic_t *next; /* b->topics, in creation order */
@@ -314,6 +319,8 @@ struct brk_broker {
     sis_timer_t tick;         /* once a second: retention, interval fsync */
     int64_t last_sync_ms;
     int64_t next_producer_id; /* InitProducerId: next id to hand out */
+    struct stor_meta *meta;   /* topic catalogue and data-directory lock */
+    int64_t tick_ms;          /* period of the housekeeping timer */
     sis_buf_t scratch;        /* reusable buffer for fetch reads */
     char cluster_id[64];
     brk_group_t *groups;

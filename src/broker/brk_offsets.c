@@ -26,6 +26,7 @@
 #include "sis_alloc.h"
 #include "sis_err.h"
 #include "sis_log.h"
+#include "stor_meta.h"
 #include "stor_offsets.h"
 
 #include <stdio.h>
@@ -37,7 +38,7 @@
 int brk_offsets_open(brk_broker_t *b, char *errbuf, size_t errlen)
 {
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/__offsets", b->conf.data_dir);
+    stor_meta_offsets_dir(b->meta, dir, sizeof dir);
     /* NEVER: the broker syncs (brk_partitions_sync), like the partition logs. */
     return stor_offsets_open(dir, STOR_FSYNC_NEVER, 0, &b->offsets, errbuf, errlen);
 }

@@ -12,7 +12,9 @@
  * Acks: 0 = no response at all; 1 and -1 are answered after the loop's before-sleep step
  * has applied the fsync policy (with --fsync always the reply follows the fsync). On a
  * single node "all in-sync replicas" is this node, so -1 needs nothing more. TimeoutMs
- * has nothing to wait for and is ignored.
+ * has nothing to wait for and is ignored. Topic configs: max.message.bytes overrides
+ * --message-max-bytes; message.timestamp.type=LogAppendTime makes the broker stamp the
+ * batch (timestamp type bit, maxTimestamp = now, CRC recomputed).
  */
 #include "brk_int.h"
 
@@ -22,6 +24,7 @@
 #include "sis_alloc.h"
 #include "sis_err.h"
 #include "sis_log.h"
+#include "sis_time.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +35,7 @@ typedef struct prod_part {
     int16_t ErrorCode;
     int64_t BaseOffset;
     int64_t LogStartOffset;
+    int64_t LogAppendTimeMs; /* -1 unless the topic uses LogAppendTime */
     char *ErrorMessage; /* owned; NULL = none */
 } prod_part_t;
 
@@ -48,6 +52,7 @@ static void produce_partition(brk_req_t *req, brk_topic_t *t, int16_t Acks,
     char err[SIS_ERRLEN] = "";
     pp->BaseOffset = -1;
     pp->LogStartOffset = -1;
+    pp->LogAppendTimeMs = -1;
     if (!t || pp->Index < 0 || pp->Index >= t->npart) {
         pp->ErrorCode = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
         return;
@@ -81,10 +86,11 @@ static void produce_partition(brk_req_t *req, brk_topic_t *t, int16_t Acks,
         pp->ErrorCode = KP_ERR_INVALID_RECORD;
         goto fail;
     }
-    if (batch.size > (size_t)b->conf.message_max_bytes) {
+    int32_t max_bytes = t->max_message_bytes >= 0 ? t->max_message_bytes : b->conf.message_max_bytes;
+    if (batch.size > (size_t)max_bytes) {
         pp->ErrorCode = KP_ERR_MESSAGE_TOO_LARGE;
         snprintf(err, sizeof err, "record batch of %zu bytes exceeds %d", batch.size,
-                 (int)b->conf.message_max_bytes);
+                 (int)max_bytes);
         goto fail;
     }
     if (kp_batch_validate(&batch, &pp->ErrorCode, err, sizeof err) != SIS_OK)
@@ -107,6 +113,11 @@ static void produce_partition(brk_req_t *req, brk_topic_t *t, int16_t Acks,
         return;
     }
     uint8_t *mutable_batch = req->frame + ((const uint8_t *)pp->Records.ptr - req->frame);
+    if (t->log_append_time) {
+        /* message.timestamp.type=LogAppendTime: the broker's clock, covered by the CRC. */
+        pp->LogAppendTimeMs = sis_wall_ms();
+        kp_batch_set_log_append_time(mutable_batch, batch.size, pp->LogAppendTimeMs);
+    }
     if (brk_partition_append(b, p, mutable_batch, batch.size, &pp->BaseOffset, err,
                              sizeof err) != SIS_OK) {
         pp->ErrorCode = KP_ERR_KAFKA_STORAGE_ERROR;
@@ -181,7 +192,7 @@ int brk_handle_produce(brk_req_t *req)
             kp_wr_i32(w, pp->Index);      /* Response: Index */
             kp_wr_i16(w, pp->ErrorCode);  /* Response: ErrorCode */
             kp_wr_i64(w, pp->BaseOffset); /* Response: BaseOffset */
-            kp_wr_i64(w, -1);             /* Response: LogAppendTimeMs (CreateTime topics) */
+            kp_wr_i64(w, pp->LogAppendTimeMs); /* Response: LogAppendTimeMs */
             if (v >= 5)
                 kp_wr_i64(w, pp->LogStartOffset); /* Response: LogStartOffset */
             if (v >= 8) {

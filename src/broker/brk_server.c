@@ -430,10 +430,7 @@ static void on_tick(sis_loop_t *loop, sis_timer_t *t, void *arg)
     if (b->offsets)
         stor_offsets_tick(b->offsets);
     brk_groups_tick(b);
-    int64_t period = 1000;
-    if (b->conf.fsync == STOR_FSYNC_INTERVAL && b->conf.fsync_interval_ms < period)
-        period = b->conf.fsync_interval_ms;
-    sis_timer_start(loop, t, period);
+    sis_timer_start(loop, t, b->tick_ms);
 }
 
 /* Creates dir and its parents (mkdir -p). */
@@ -488,7 +485,7 @@ brk_broker_t *brk_broker_new(const brk_conf_t *conf, char *errbuf, size_t errlen
         SIS_OK)
         goto fail;
     sis_timer_init(&b->tick, on_tick, b);
-    sis_timer_start(b->loop, &b->tick, 1000);
+    sis_timer_start(b->loop, &b->tick, b->tick_ms);
     sis_loop_set_before_sleep(b->loop, before_sleep, b);
     sis_log_info(TAG, "listening on %s (advertised as %s:%d), data in %s, started in %.1f ms",
                  conf->listen, b->adv_host, b->adv_port, conf->data_dir,

@@ -7,8 +7,13 @@
  *                     loop's before-sleep step, before any reply goes out
  *   --fsync interval  hw = log end offset at once; dirty logs are fsync'd every interval
  *   --fsync never     hw = log end offset at once; the OS writes back when it likes
- * Storage itself is opened with STOR_FSYNC_NEVER: the broker calls stor_log_sync() so that
- * one fsync covers every append of a loop iteration (group commit).
+ * A topic's flush.messages=1 / flush.ms configs choose "always" / "interval" for its own
+ * partitions. Storage itself is opened with STOR_FSYNC_NEVER: the broker calls
+ * stor_log_sync() so that one fsync covers every append of a loop iteration (group commit).
+ * Committed offsets follow the broker-wide policy.
+ *
+ * Topics are listed in the catalogue (stor_meta: names, stable topic ids, configs, the
+ * data-directory lock); brk_topic_t mirrors an entry with its open partition logs.
  *
  * An fsync failure is fatal: the broker exits before acknowledging anything, because a
  * failed fsync cannot be retried safely (the kernel may have dropped the dirty pages).
@@ -20,6 +25,7 @@
 #include "sis_err.h"
 #include "sis_log.h"
 #include "sis_time.h"
+#include "stor_meta.h"
 #include "stor_offsets.h"
 
 #include <errno.h>
@@ -27,7 +33,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 static const char *TAG = "broker";
@@ -76,25 +81,43 @@ brk_partition_t *brk_partition_get(brk_broker_t *b, kp_str_t topic, int32_t part
     return &t->parts[partition];
 }
 
-static void log_conf(const brk_broker_t *b, stor_log_conf_t *lc)
+/* The broker-wide log configuration, before a topic's own configs. */
+static void base_log_conf(const brk_broker_t *b, stor_log_conf_t *lc)
 {
     stor_log_conf_default(lc);
     lc->segment_bytes = b->conf.segment_bytes;
     lc->retention_ms = b->conf.retention_ms;
     lc->retention_bytes = b->conf.retention_bytes;
-    lc->fsync = STOR_FSYNC_NEVER; /* the broker syncs: see the top of this file */
+    lc->fsync = b->conf.fsync;
+    lc->fsync_interval_ms = b->conf.fsync_interval_ms;
 }
 
-static int open_partition(brk_broker_t *b, brk_topic_t *t, int32_t i, char *errbuf,
-                          size_t errlen)
+/* Applies the broker-enforced topic configs (max.message.bytes, message.timestamp.type). */
+static void topic_apply_configs(brk_topic_t *t, const stor_topic_t *st)
+{
+    const char *v = stor_topic_config(st, "max.message.bytes");
+    t->max_message_bytes = v ? (int32_t)strtol(v, NULL, 10) : -1;
+    v = stor_topic_config(st, "message.timestamp.type");
+    t->log_append_time = v && !strcmp(v, "LogAppendTime");
+}
+
+static int open_partition(brk_broker_t *b, brk_topic_t *t, const stor_topic_t *st, int32_t i,
+                          char *errbuf, size_t errlen)
 {
     brk_partition_t *p = &t->parts[i];
     p->topic = t;
     p->index = i;
     char dir[4096];
-    snprintf(dir, sizeof dir, "%s/%s-%d", b->conf.data_dir, t->name, (int)i);
-    stor_log_conf_t lc;
-    log_conf(b, &lc);
+    stor_meta_partition_dir(b->meta, t->name, i, dir, sizeof dir);
+    stor_log_conf_t base, lc;
+    base_log_conf(b, &base);
+    stor_meta_log_conf(st, &base, &lc);
+    p->fsync = lc.fsync;
+    p->fsync_interval_ms = lc.fsync_interval_ms > 0 ? lc.fsync_interval_ms : 1;
+    p->last_sync_ms = sis_mono_ms();
+    if (p->fsync == STOR_FSYNC_INTERVAL && p->fsync_interval_ms < b->tick_ms)
+        b->tick_ms = p->fsync_interval_ms;
+    lc.fsync = STOR_FSYNC_NEVER; /* the broker syncs: see the top of this file */
     if (stor_log_open(dir, &lc, BRK_RECOVER_BATCHES, brk_idempotence_recovered, p, &p->log,
                       errbuf, errlen) != SIS_OK)
         return SIS_ERR;
@@ -102,50 +125,43 @@ static int open_partition(brk_broker_t *b, brk_topic_t *t, int32_t i, char *errb
     return SIS_OK;
 }
 
-static void topic_free(brk_broker_t *b, brk_topic_t *t)
+/* Syncs per p's policy (the broker's, or the topic's flush.* configs) and closes. */
+static void partition_close(brk_partition_t *p)
 {
-    for (int32_t i = 0; i < t->npart; i++) {
-        brk_idempotence_release(&t->parts[i]);
-        if (t->parts[i].log) {
-            char err[SIS_ERRLEN];
-            if (b->conf.fsync != STOR_FSYNC_NEVER &&
-                stor_log_sync(t->parts[i].log, err, sizeof err) != SIS_OK)
-                sis_log_error(TAG, "%s", err);
-            stor_log_close(t->parts[i].log);
-        }
-    }
+    brk_idempotence_release(p);
+    if (!p->log)
+        return;
+    char err[SIS_ERRLEN];
+    if (p->fsync != STOR_FSYNC_NEVER && stor_log_sync(p->log, err, sizeof err) != SIS_OK)
+        sis_log_error(TAG, "%s", err);
+    stor_log_close(p->log);
+    p->log = NULL;
+}
+
+static void topic_free(brk_topic_t *t)
+{
+    for (int32_t i = 0; i < t->npart; i++)
+        partition_close(&t->parts[i]);
     free(t->parts);
     free(t->name);
     free(t);
 }
 
-static void random_uuid(uint8_t id[16])
-{
-    if (getrandom(id, 16, 0) != 16) {
-        /* Practically unreachable; still produce something unique for this process. */
-        int64_t now = sis_wall_ms();
-        for (int i = 0; i < 16; i++)
-            id[i] = (uint8_t)(now >> ((i % 8) * 8)) ^ (uint8_t)(i * 37);
-    }
-    id[6] = (uint8_t)((id[6] & 0x0f) | 0x40); /* version 4 */
-    id[8] = (uint8_t)((id[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-}
-
-/* Builds and opens a topic object (no catalogue change). */
-static brk_topic_t *topic_open(brk_broker_t *b, const char *name, const uint8_t id[16],
-                               int32_t npart, char *errbuf, size_t errlen)
+/* Builds and opens a topic object from its catalogue entry. */
+static brk_topic_t *topic_open(brk_broker_t *b, const stor_topic_t *st, char *errbuf,
+                               size_t errlen)
 {
     brk_topic_t *t = SIS_NEW(brk_topic_t);
-    t->name = sis_xstrdup(name);
-    memcpy(t->id, id, 16);
-    t->npart = npart;
-    t->parts = sis_xcalloc((size_t)npart, sizeof *t->parts);
-    for (int32_t i = 0; i < npart; i++) {
-        if (open_partition(b, t, i, errbuf, errlen) != SIS_OK) {
-            t->npart = i;
-            topic_free(b, t);
+    t->name = sis_xstrdup(st->name);
+    memcpy(t->id, st->id, 16);
+    topic_apply_configs(t, st);
+    t->parts = sis_xcalloc((size_t)st->partitions, sizeof *t->parts);
+    for (int32_t i = 0; i < st->partitions; i++) {
+        if (open_partition(b, t, st, i, errbuf, errlen) != SIS_OK) {
+            topic_free(t);
             return NULL;
         }
+        t->npart = i + 1;
     }
     return t;
 }
@@ -161,10 +177,20 @@ static void topic_link(brk_broker_t *b, brk_topic_t *t)
 
 int brk_topics_open(brk_broker_t *b, char *errbuf, size_t errlen)
 {
-    (void)errbuf;
-    (void)errlen;
-    /* TEMPORARY: the catalogue (stor_meta) is not merged yet; topics live in memory. */
-    snprintf(b->cluster_id, sizeof b->cluster_id, "sismo-%d", (int)b->conf.node_id);
+    b->tick_ms = 1000;
+    if (b->conf.fsync == STOR_FSYNC_INTERVAL && b->conf.fsync_interval_ms < b->tick_ms)
+        b->tick_ms = b->conf.fsync_interval_ms;
+    if (stor_meta_open(b->conf.data_dir, &b->meta, errbuf, errlen) != SIS_OK)
+        return SIS_ERR;
+    snprintf(b->cluster_id, sizeof b->cluster_id, "%s", stor_meta_cluster_id(b->meta));
+    size_t n = stor_meta_topic_count(b->meta);
+    for (size_t i = 0; i < n; i++) {
+        const stor_topic_t *st = stor_meta_topic_at(b->meta, i);
+        brk_topic_t *t = topic_open(b, st, errbuf, errlen);
+        if (!t)
+            return SIS_ERR;
+        topic_link(b, t);
+    }
     return SIS_OK;
 }
 
@@ -173,21 +199,25 @@ void brk_topics_close(brk_broker_t *b)
     while (b->topics) {
         brk_topic_t *t = b->topics;
         b->topics = t->next;
-        topic_free(b, t);
+        topic_free(t);
     }
     b->ntopics = 0;
     b->dirty = NULL;
+    stor_meta_close(b->meta);
+    b->meta = NULL;
 }
 
 int16_t brk_topic_config_check(int32_t n, const kp_str_t *names, const kp_str_t *values,
                                char *errbuf, size_t errlen)
 {
-    (void)values;
-    if (n > 0) {
-        /* TEMPORARY until the catalogue (stor_meta) is merged: no topic configs. */
-        snprintf(errbuf, errlen, "unsupported topic config '%.*s'", (int)names[0].len,
-                 names[0].ptr);
-        return KP_ERR_INVALID_CONFIG;
+    for (int32_t i = 0; i < n; i++) {
+        char *k = kp_str_dup(names[i]), *v = kp_str_dup(values[i]);
+        int rc = v ? stor_meta_config_check(k, v, errbuf, errlen)
+                   : sis_seterr(errbuf, errlen, "config '%s' has a null value", k);
+        free(k);
+        free(v);
+        if (rc != SIS_OK)
+            return KP_ERR_INVALID_CONFIG;
     }
     return KP_ERR_NONE;
 }
@@ -197,9 +227,6 @@ int16_t brk_topic_create(brk_broker_t *b, const char *name, size_t len, int32_t 
                          const kp_str_t *config_values, brk_topic_t **out, char *errbuf,
                          size_t errlen)
 {
-    int16_t cerr = brk_topic_config_check(nconfigs, config_names, config_values, errbuf, errlen);
-    if (cerr != KP_ERR_NONE)
-        return cerr;
     *out = NULL;
     if (!brk_topic_name_valid(name, len)) {
         sis_seterr(errbuf, errlen, "invalid topic name '%.*s'", (int)(len > 300 ? 300 : len), name);
@@ -213,13 +240,34 @@ int16_t brk_topic_create(brk_broker_t *b, const char *name, size_t len, int32_t 
         sis_seterr(errbuf, errlen, "number of partitions must be in 1..%d", BRK_MAX_PARTITIONS);
         return KP_ERR_INVALID_PARTITIONS;
     }
+    int16_t cerr = brk_topic_config_check(nconfigs, config_names, config_values, errbuf, errlen);
+    if (cerr != KP_ERR_NONE)
+        return cerr;
     char *cname = sis_xstrndup(name, len);
-    uint8_t id[16];
-    random_uuid(id);
-    brk_topic_t *t = topic_open(b, cname, id, npart, errbuf, errlen);
+    stor_kv_t *kv = sis_xcalloc((size_t)nconfigs + 1, sizeof *kv);
+    for (int32_t i = 0; i < nconfigs; i++) {
+        kv[i].key = kp_str_dup(config_names[i]);
+        kv[i].value = kp_str_dup(config_values[i]);
+    }
+    const stor_topic_t *st = NULL;
+    int rc = stor_meta_create_topic(b->meta, cname, npart, kv, (size_t)nconfigs, &st, errbuf,
+                                    errlen);
+    for (int32_t i = 0; i < nconfigs; i++) {
+        free((char *)kv[i].key);
+        free((char *)kv[i].value);
+    }
+    free(kv);
     free(cname);
-    if (!t)
+    if (rc != SIS_OK)
         return KP_ERR_KAFKA_STORAGE_ERROR;
+    brk_topic_t *t = topic_open(b, st, errbuf, errlen);
+    if (!t) {
+        /* Take it out of the catalogue again, so that a retry starts clean. */
+        char e2[SIS_ERRLEN];
+        if (stor_meta_delete_topic(b->meta, st->name, e2, sizeof e2) != SIS_OK)
+            sis_log_error(TAG, "%s", e2);
+        return KP_ERR_KAFKA_STORAGE_ERROR;
+    }
     topic_link(b, t);
     sis_log_info(TAG, "created topic '%s' with %d partitions", t->name, (int)npart);
     *out = t;
@@ -244,18 +292,19 @@ int16_t brk_topic_delete(brk_broker_t *b, brk_topic_t *t, char *errbuf, size_t e
         else
             dp = &(*dp)->dirty_next;
     }
-    int16_t rc = KP_ERR_NONE;
     for (int32_t i = 0; i < t->npart; i++) {
         brk_idempotence_release(&t->parts[i]);
-        if (stor_log_destroy(t->parts[i].log, errbuf, errlen) != SIS_OK) {
-            sis_log_error(TAG, "deleting '%s-%d': %s", t->name, (int)i, errbuf);
-            rc = KP_ERR_KAFKA_STORAGE_ERROR;
-        }
+        stor_log_close(t->parts[i].log); /* no sync: the data is going away */
         t->parts[i].log = NULL;
     }
-    sis_log_info(TAG, "deleted topic '%s'", t->name);
-    t->npart = 0;
-    topic_free(b, t);
+    int16_t rc = KP_ERR_NONE;
+    if (stor_meta_delete_topic(b->meta, t->name, errbuf, errlen) != SIS_OK) {
+        sis_log_error(TAG, "deleting '%s': %s", t->name, errbuf);
+        rc = KP_ERR_KAFKA_STORAGE_ERROR;
+    } else {
+        sis_log_info(TAG, "deleted topic '%s'", t->name);
+    }
+    topic_free(t);
     return rc;
 }
 
@@ -293,48 +342,57 @@ int brk_partition_append(brk_broker_t *b, brk_partition_t *p, uint8_t *batches, 
     if (stor_log_append(p->log, batches, len, base_offset, errbuf, errlen) != SIS_OK)
         return SIS_ERR;
     b->appends++;
-    if (!p->dirty) {
+    if (!p->dirty && p->fsync != STOR_FSYNC_NEVER) {
         p->dirty = 1;
         p->dirty_next = b->dirty;
         b->dirty = p;
     }
-    if (b->conf.fsync != STOR_FSYNC_ALWAYS)
+    if (p->fsync != STOR_FSYNC_ALWAYS)
         p->hw = stor_log_end_offset(p->log);
     return SIS_OK;
 }
 
+static void sync_or_die(brk_partition_t *p)
+{
+    char err[SIS_ERRLEN];
+    if (stor_log_sync(p->log, err, sizeof err) != SIS_OK) {
+        sis_log_error(TAG, "fsync of '%s-%d' failed, exiting before acknowledging: %s",
+                      p->topic->name, (int)p->index, err);
+        _exit(1);
+    }
+}
+
 void brk_partitions_sync(brk_broker_t *b)
 {
-    if (!b->dirty && !b->offsets_dirty)
-        return;
     int64_t now = sis_mono_ms();
-    if (b->conf.fsync == STOR_FSYNC_INTERVAL && now - b->last_sync_ms < b->conf.fsync_interval_ms)
-        return;
-    brk_partition_t *list = b->dirty;
-    b->dirty = NULL;
-    b->last_sync_ms = now;
-    if (b->offsets_dirty && b->conf.fsync != STOR_FSYNC_NEVER) {
-        char err[SIS_ERRLEN];
-        if (stor_offsets_sync(b->offsets, err, sizeof err) != SIS_OK) {
-            sis_log_error(TAG, "fsync of committed offsets failed, exiting before "
-                               "acknowledging: %s", err);
-            _exit(1);
-        }
-    }
-    b->offsets_dirty = 0;
-    while (list) {
-        brk_partition_t *p = list;
-        list = p->dirty_next;
-        p->dirty = 0;
-        p->dirty_next = NULL;
-        if (b->conf.fsync != STOR_FSYNC_NEVER) {
+    if (b->offsets_dirty) {
+        int due = b->conf.fsync == STOR_FSYNC_ALWAYS ||
+                  (b->conf.fsync == STOR_FSYNC_INTERVAL &&
+                   now - b->last_sync_ms >= b->conf.fsync_interval_ms);
+        if (b->conf.fsync == STOR_FSYNC_NEVER) {
+            b->offsets_dirty = 0;
+        } else if (due) {
             char err[SIS_ERRLEN];
-            if (stor_log_sync(p->log, err, sizeof err) != SIS_OK) {
-                sis_log_error(TAG, "fsync of '%s-%d' failed, exiting before acknowledging: %s",
-                              p->topic->name, (int)p->index, err);
+            if (stor_offsets_sync(b->offsets, err, sizeof err) != SIS_OK) {
+                sis_log_error(TAG, "fsync of committed offsets failed, exiting before "
+                                   "acknowledging: %s", err);
                 _exit(1);
             }
+            b->offsets_dirty = 0;
+            b->last_sync_ms = now;
         }
+    }
+    for (brk_partition_t **pp = &b->dirty; *pp;) {
+        brk_partition_t *p = *pp;
+        if (p->fsync == STOR_FSYNC_INTERVAL && now - p->last_sync_ms < p->fsync_interval_ms) {
+            pp = &p->dirty_next;
+            continue;
+        }
+        *pp = p->dirty_next;
+        p->dirty = 0;
+        p->dirty_next = NULL;
+        sync_or_die(p);
+        p->last_sync_ms = now;
         p->hw = stor_log_end_offset(p->log);
     }
 }

@@ -172,6 +172,15 @@ int kp_batch_validate(const kp_batch_t *b, int16_t *kerr, char *errbuf, size_t e
     return SIS_OK;
 }
 
+void kp_batch_set_log_append_time(uint8_t *p, size_t size, int64_t ts)
+{
+    int16_t attrs = (int16_t)(kp_load_i16(p + 21) | KP_BATCH_TIMESTAMP_LOG_APPEND);
+    p[21] = (uint8_t)((uint16_t)attrs >> 8);
+    p[22] = (uint8_t)attrs;
+    kp_store_i64(p + 35, ts);
+    kp_store_i32(p + 17, (int32_t)sis_crc32c(0, p + 21, size - 21));
+}
+
 void kp_batch_begin(kp_batch_builder_t *bb, sis_buf_t *out, int64_t baseTimestamp,
                     int64_t producerId, int16_t producerEpoch, int32_t baseSequence)
 {

@@ -68,6 +68,10 @@ static inline int64_t kp_batch_last_offset(const kp_batch_t *b)
     return b->baseOffset + b->lastOffsetDelta;
 }
 
+/* Marks a batch (size bytes at p, already validated) as LogAppendTime with maxTimestamp =
+ * ts, and recomputes its CRC. */
+void kp_batch_set_log_append_time(uint8_t *p, size_t size, int64_t ts);
+
 typedef struct kp_record {
     int8_t attributes;
     int64_t timestampDelta;
