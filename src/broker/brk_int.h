@@ -127,6 +127,12 @@ struct brk_conn {
     brk_conn_t *flush_next;          /* b->flush */
 };
 
+/* Makes a connection of an accepted (non-blocking) socket; NULL if it cannot be watched
+ * (fd closed then). Also used by tests and the fuzz target with one end of a socketpair. */
+brk_conn_t *brk_conn_adopt(brk_broker_t *b, int fd, const char *peer);
+/* Closes and frees c at once. Never from inside c's own callbacks or handlers: the loop
+ * uses brk_conn_close() and reaps in before-sleep; this is for shutdown and tests. */
+void brk_conn_destroy(brk_conn_t *c);
 /* Parks c on `owner` (see BRK_PARKED); cancel() runs if c closes first. */
 void brk_conn_park(brk_conn_t *c, void *owner, void (*cancel)(void *owner));
 /* Ends the park; buffered requests are processed in the next before-sleep step. */

@@ -329,8 +329,51 @@ static void conn_free(brk_conn_t *c)
     free(c);
 }
 
+brk_conn_t *brk_conn_adopt(brk_broker_t *b, int fd, const char *peer)
+{
+    brk_conn_t *c = SIS_NEW(brk_conn_t);
+    c->b = b;
+    c->fd = fd;
+    c->id = ++b->next_conn_id;
+    sis_strlcpy(c->peer, peer, sizeof c->peer);
+    char err[SIS_ERRLEN];
+    if (sis_loop_watch(b->loop, fd, SIS_LOOP_READ, on_conn_event, c, err, sizeof err) != SIS_OK) {
+        sis_log_warn(TAG, "%s", err);
+        close(fd);
+        free(c);
+        return NULL;
+    }
+    c->events = SIS_LOOP_READ;
+    c->next = b->conns;
+    if (b->conns)
+        b->conns->prev = c;
+    b->conns = c;
+    b->nconns++;
+    sis_log_debug(TAG, "connection %llu from %s", (unsigned long long)c->id, peer);
+    return c;
+}
+
+void brk_conn_destroy(brk_conn_t *c)
+{
+    brk_broker_t *b = c->b;
+    brk_conn_close(c, "destroyed");
+    /* Take it off the before-sleep lists before freeing. */
+    for (brk_conn_t **pp = &b->ready; *pp; pp = &(*pp)->ready_next)
+        if (*pp == c) {
+            *pp = c->ready_next;
+            break;
+        }
+    for (brk_conn_t **pp = &b->flush; *pp; pp = &(*pp)->flush_next)
+        if (*pp == c) {
+            *pp = c->flush_next;
+            break;
+        }
+    conn_free(c);
+}
+
 static void on_accept(sis_loop_t *loop, int fd, int events, void *arg)
 {
+    (void)loop;
     (void)events;
     brk_broker_t *b = arg;
     for (int i = 0; i < 64; i++) {
@@ -342,26 +385,7 @@ static void on_accept(sis_loop_t *loop, int fd, int events, void *arg)
                 sis_log_warn(TAG, "accept failed: %s", strerror(errno));
             return;
         }
-        brk_conn_t *c = SIS_NEW(brk_conn_t);
-        c->b = b;
-        c->fd = cfd;
-        c->id = ++b->next_conn_id;
-        sis_strlcpy(c->peer, peer, sizeof c->peer);
-        char err[SIS_ERRLEN];
-        if (sis_loop_watch(loop, cfd, SIS_LOOP_READ, on_conn_event, c, err, sizeof err) !=
-            SIS_OK) {
-            sis_log_warn(TAG, "%s", err);
-            close(cfd);
-            free(c);
-            continue;
-        }
-        c->events = SIS_LOOP_READ;
-        c->next = b->conns;
-        if (b->conns)
-            b->conns->prev = c;
-        b->conns = c;
-        b->nconns++;
-        sis_log_debug(TAG, "connection %llu from %s", (unsigned long long)c->id, peer);
+        brk_conn_adopt(b, cfd, peer);
     }
 }
 
@@ -519,10 +543,8 @@ void brk_broker_destroy(brk_broker_t *b)
 {
     if (!b)
         return;
-    while (b->conns) {
-        brk_conn_close(b->conns, "broker shutting down");
-        conn_free(b->conns);
-    }
+    while (b->conns)
+        brk_conn_destroy(b->conns);
     if (b->loop)
         sis_timer_stop(b->loop, &b->tick);
     brk_fetch_cancel_all(b);
