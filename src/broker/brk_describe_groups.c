@@ -33,7 +33,8 @@ static void blob_protocol_type(brk_broker_t *b, const char *group, char *out, si
     if (!stor_offsets_get_group(b->offsets, group, &data, &n) || n >= 512)
         return;
     char buf[512], ptype[256] = "";
-    memcpy(buf, data, n);
+    if (n)
+        memcpy(buf, data, n);
     buf[n] = '\0';
     int gen;
     if (sscanf(buf, "1 %d %255s", &gen, ptype) == 2)

@@ -143,7 +143,8 @@ static void load_blob(brk_group_t *g)
     char buf[512];
     if (len >= sizeof buf)
         return;
-    memcpy(buf, data, len);
+    if (len)
+        memcpy(buf, data, len);
     buf[len] = '\0';
     int gen = 0;
     char ptype[256] = "";

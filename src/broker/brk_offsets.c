@@ -294,7 +294,8 @@ static int write_group_topics(brk_req_t *req, kp_rd_t *r, const char *group, int
         fetched_list_t l = {NULL, 0, 0};
         if (gerr == KP_ERR_NONE)
             stor_offsets_iterate(b->offsets, group, collect, &l);
-        qsort(l.v, l.n, sizeof *l.v, fetched_cmp);
+        if (l.n > 1)
+            qsort(l.v, l.n, sizeof *l.v, fetched_cmp);
         int32_t ntopics = 0;
         for (size_t i = 0; i < l.n; i++)
             ntopics += i == 0 || strcmp(l.v[i].topic, l.v[i - 1].topic) != 0;
