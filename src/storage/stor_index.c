@@ -11,7 +11,10 @@
  *               this position in the segment, -1 if none (int64)
  *
  * Entry 0 is always (0, 0, -1), the first batch. A new entry is added for a batch when at
- * least index_interval_bytes of log were written since the previous entry.
+ * least index_interval_bytes of log were written since the previous entry. Entries reach
+ * the file in groups of up to STOR_INDEX_PENDING_MAX (and at every flush: segment roll,
+ * log tick, close), so an append costs no extra system call; after a crash the missing
+ * entries cover at most that many intervals, which recovery re-scans anyway.
  *
  * Why a prefix maximum: record timestamps are not monotonic, but the running maximum is, so
  * a binary search on it finds where a search for "first batch with maxTimestamp >= ts" can
@@ -105,28 +108,43 @@ int stor_index_open(stor_index_t *ix, const char *path, int64_t log_size, char *
     return SIS_OK;
 }
 
+/* Writes entries [n_file, n) with one pwrite. */
+static void index_write_pending(stor_index_t *ix)
+{
+    if (ix->broken || ix->fd < 0 || ix->n_file >= ix->n)
+        return;
+    size_t cnt = ix->n - ix->n_file;
+    uint8_t stackbuf[STOR_INDEX_PENDING_MAX * STOR_INDEX_ENTRY_SIZE];
+    uint8_t *p = cnt <= STOR_INDEX_PENDING_MAX ? stackbuf
+                                               : sis_xmalloc(cnt * STOR_INDEX_ENTRY_SIZE);
+    for (size_t i = 0; i < cnt; i++)
+        entry_encode(&ix->e[ix->n_file + i], p + i * STOR_INDEX_ENTRY_SIZE);
+    if (stor_io_pwrite(ix->fd, p, cnt * STOR_INDEX_ENTRY_SIZE,
+                       (off_t)(ix->n_file * STOR_INDEX_ENTRY_SIZE)) < 0)
+        ix->broken = 1;
+    else
+        ix->n_file = ix->n;
+    if (p != stackbuf)
+        free(p);
+}
+
 void stor_index_add(stor_index_t *ix, uint32_t rel_offset, uint32_t position, int64_t prefix_ts)
 {
     stor_index_entry_t e = {rel_offset, position, prefix_ts};
     index_push(ix, &e);
-    if (ix->broken || ix->fd < 0 || ix->n_file != ix->n - 1) {
-        ix->broken = 1;
-        return;
-    }
-    uint8_t p[STOR_INDEX_ENTRY_SIZE];
-    entry_encode(&e, p);
-    if (stor_io_pwrite(ix->fd, p, sizeof p, (off_t)((ix->n - 1) * STOR_INDEX_ENTRY_SIZE)) < 0)
-        ix->broken = 1;
-    else
-        ix->n_file = ix->n;
+    if (ix->n - ix->n_file >= STOR_INDEX_PENDING_MAX)
+        index_write_pending(ix);
 }
 
 void stor_index_truncate(stor_index_t *ix, size_t n)
 {
     if (n < ix->n)
         ix->n = n;
-    if (ix->n_file > ix->n)
+    if (ix->n_file > ix->n) {
         ix->n_file = ix->n;
+        if (ix->fd < 0) /* the file holds entries that are gone: rewrite it at flush */
+            ix->broken = 1;
+    }
     if (ix->broken || ix->fd < 0)
         return;
     if (stor_io_truncate(ix->fd, (off_t)(ix->n_file * STOR_INDEX_ENTRY_SIZE)) < 0)
@@ -161,20 +179,9 @@ size_t stor_index_find_time(const stor_index_t *ix, int64_t ts)
 
 int stor_index_flush(stor_index_t *ix, char *errbuf, size_t errlen)
 {
-    if (!ix->broken && ix->fd >= 0) {
-        while (ix->n_file < ix->n) {
-            uint8_t p[STOR_INDEX_ENTRY_SIZE];
-            entry_encode(&ix->e[ix->n_file], p);
-            if (stor_io_pwrite(ix->fd, p, sizeof p,
-                               (off_t)(ix->n_file * STOR_INDEX_ENTRY_SIZE)) < 0) {
-                ix->broken = 1;
-                break;
-            }
-            ix->n_file++;
-        }
-        if (!ix->broken)
-            return SIS_OK;
-    }
+    index_write_pending(ix);
+    if (!ix->broken && ix->n_file == ix->n)
+        return SIS_OK;
     /* Rewrite whole: a temporary file renamed over the old one, so a crash leaves either. */
     size_t plen = strlen(ix->path) + 5;
     char *tmp = sis_xmalloc(plen);
@@ -208,6 +215,16 @@ int stor_index_flush(stor_index_t *ix, char *errbuf, size_t errlen)
     rc = SIS_OK;
 out:
     free(tmp);
+    return rc;
+}
+
+int stor_index_close_file(stor_index_t *ix, char *errbuf, size_t errlen)
+{
+    int rc = stor_index_flush(ix, errbuf, errlen);
+    if (rc == SIS_OK && ix->fd >= 0) {
+        close(ix->fd);
+        ix->fd = -1;
+    }
     return rc;
 }
 

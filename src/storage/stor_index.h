@@ -3,7 +3,8 @@
  * (<20-digit base>.index, format at the top of stor_index.c).
  *
  * The index is an accelerator, never the truth: it lives in memory as a sorted array, is
- * appended to its file as entries are added, is never fsync'd, and is validated against the
+ * appended to its file in groups of entries (stor_index_flush() writes the rest), is never
+ * fsync'd, and is validated against the
  * .log on open (stor_segment.c), where anything doubtful is dropped and rebuilt from the log.
  * Each entry points at the start of a batch.
  */
@@ -21,7 +22,7 @@ typedef struct stor_index_entry {
 
 typedef struct stor_index {
     char *path;            /* <base>.index, owned */
-    int fd;                /* -1 when the file could not be opened (rewritten at flush) */
+    int fd;                /* -1 once closed (complete index) or if it could not be opened */
     stor_index_entry_t *e; /* entries, strictly increasing in rel_offset and position */
     size_t n, cap;
     size_t n_file; /* entries [0, n_file) are known to be in the file, in order */
@@ -29,6 +30,7 @@ typedef struct stor_index {
 } stor_index_t;
 
 #define STOR_INDEX_ENTRY_SIZE 16
+#define STOR_INDEX_PENDING_MAX 64 /* entries kept in memory before a file write */
 
 /*
  * Loads path (missing file = empty index) keeping the longest valid prefix: entry 0 is
@@ -39,7 +41,8 @@ typedef struct stor_index {
 int stor_index_open(stor_index_t *ix, const char *path, int64_t log_size, char *errbuf,
                     size_t errlen);
 
-/* Appends an entry in memory and to the file (a failed write only marks the file broken). */
+/* Appends an entry in memory; writes pending entries to the file once there are
+ * STOR_INDEX_PENDING_MAX of them (a failed write only marks the file broken). */
 void stor_index_add(stor_index_t *ix, uint32_t rel_offset, uint32_t position, int64_t prefix_ts);
 
 /* Keeps only the first n entries, in memory and in the file. */
@@ -52,9 +55,14 @@ size_t stor_index_find_offset(const stor_index_t *ix, uint32_t rel);
  * before that entry's position has maxTimestamp < ts, so a search for ts starts there. */
 size_t stor_index_find_time(const stor_index_t *ix, int64_t ts);
 
-/* Makes the file hold exactly the in-memory entries (rewrites it via a temporary file and
- * rename if it is broken). Returns SIS_OK or SIS_ERR. */
+/* Makes the file hold exactly the in-memory entries: writes pending ones, or rewrites the
+ * file via a temporary file and rename if it is broken. Returns SIS_OK or SIS_ERR. */
 int stor_index_flush(stor_index_t *ix, char *errbuf, size_t errlen);
+
+/* For a complete index (a closed segment's): flushes, then closes the descriptor; the
+ * entries stay in memory for lookups. Any later add or truncate marks the file broken
+ * (rewritten whole at the next flush). */
+int stor_index_close_file(stor_index_t *ix, char *errbuf, size_t errlen);
 
 /* Closes the file and frees memory (does not flush). */
 void stor_index_release(stor_index_t *ix);

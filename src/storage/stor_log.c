@@ -25,18 +25,36 @@
  *   CLOSED    set by close/destroy just before freeing; any use afterwards is a bug.
  *
  * Rolling: an append goes to a new segment (base = log end offset) when the active one is
- * non-empty and would grow beyond segment_bytes. On a roll the old segment is synced
- * (fsync policies always/interval) and its index written out.
+ * non-empty and would grow beyond segment_bytes, or its offsets would pass base + INT32_MAX
+ * (index entries hold offsets relative to the base in 32 bits). On a roll the old segment
+ * is synced (policies always and interval) and its index written out and closed.
+ *
+ * Recovery point (<dir>/recovery.point, one fixed-width line rewritten in place):
+ *     sismo-recovery 1 <boot id> <segment base> <synced bytes> <crc32c, 8 hex digits>
+ *   boot id padded to 36 characters, base and size as 20 digits, the CRC over the text
+ *   before it, e.g.
+ *     sismo-recovery 1 5c1a3a0e-...-5e0a 00000000000000004711 00000000000001048576 9f3e22c1
+ *   Meaning: when the machine boot identified by <boot id> (/proc/sys/kernel/random/boot_id)
+ *   wrote it, every segment below <segment base> was entirely on disk, and that segment up
+ *   to <synced bytes>. It is rewritten (never fsync'd: a stale or missing point only means
+ *   more validation) after every full sync, after a roll, at open, and under fsync=always
+ *   at every tick. At open: same boot id = only the process died and the page cache kept
+ *   every written byte, so each segment is validated from its last index entry; other boot
+ *   id (machine crash or reboot) = unsynced bytes may be missing anywhere, even before the
+ *   last index entry, so the point's segment is validated from the synced size and later
+ *   segments from 0; no valid point = every segment from 0. After recovery, open fsyncs the
+ *   segments that may hold unsynced bytes and writes a new point.
  *
  * Retention (stor_log_tick): the oldest segments are deleted while (a) their newest batch
  * timestamp (file mtime if none) is more than retention_ms old, then (b) the log without
- * them is still larger than retention_bytes - Kafka's rules. If that would delete the
- * active segment too, a new empty active segment is rolled first, so the end offset is
- * never lost; the start offset becomes the first remaining segment's base.
+ * them would still hold at least retention_bytes - Kafka's rules. If that would delete the
+ * active segment too, a new empty active segment is rolled first (not while FAILED), so the
+ * end offset is never lost; the start offset becomes the first remaining segment's base.
  */
 #include "stor_log.h"
 
 #include "sis_alloc.h"
+#include "sis_crc32c.h"
 #include "sis_err.h"
 #include "sis_log.h"
 #include "sis_str.h"
@@ -48,6 +66,7 @@
 #include <assert.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,6 +84,8 @@ struct stor_log {
     size_t nseg, cap;
     int32_t leader_epoch;        /* written into every appended batch */
     int64_t last_sync_mono;      /* sis_mono_ms() of the last interval sync */
+    int dir_dirty;               /* segment files created or deleted since the last dir sync */
+    int64_t point_base, point_size; /* last recovery point written (-1 = none) */
     char failed[SIS_ERRLEN];     /* why the log is FAILED */
     sis_ratelimit_t sync_errors; /* rate limit for background sync failures */
 };
@@ -219,6 +240,82 @@ static int list_segments(const char *dir, int64_t **bases, size_t *n, char *errb
     return SIS_OK;
 }
 
+/* --- recovery point ------------------------------------------------------------------------ */
+
+#define POINT_FILE "recovery.point"
+
+/* The kernel's boot id ("" if unavailable, which makes every open a deep one). */
+static void boot_id(char out[48])
+{
+    out[0] = '\0';
+    int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, out, 47);
+    close(fd);
+    out[n > 0 ? n : 0] = '\0';
+    out[strcspn(out, "\n ")] = '\0';
+}
+
+static void point_write(stor_log_t *log, int64_t base, int64_t size)
+{
+    char boot[48], line[160], path[4200];
+    boot_id(boot);
+    if (!boot[0])
+        return;
+    /* Fixed width, rewritten in place (no truncation): a crash mid-write leaves either
+     * line or a mix that fails the CRC, never an empty file. */
+    int n = snprintf(line, sizeof line, "sismo-recovery 1 %-36.36s %020" PRId64 " %020" PRId64,
+                     boot, base, size);
+    n += snprintf(line + n, sizeof line - (size_t)n, " %08x\n", sis_crc32c(0, line, (size_t)n));
+    snprintf(path, sizeof path, "%s/" POINT_FILE, log->dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || stor_io_pwrite(fd, line, (size_t)n, 0) < 0) {
+        sis_log_debug("storage", "cannot write '%s': %s", path, strerror(errno));
+        log->point_base = -1;
+    } else {
+        log->point_base = base;
+        log->point_size = size;
+    }
+    if (fd >= 0)
+        close(fd);
+}
+
+/* Reads the point; returns 1 with its fields, or 0 if absent or invalid. */
+static int point_read(const char *dir, char boot[48], int64_t *base, int64_t *size)
+{
+    char path[4200], line[200];
+    snprintf(path, sizeof path, "%s/" POINT_FILE, dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, line, sizeof line - 1);
+    close(fd);
+    if (n <= 0)
+        return 0;
+    line[n] = '\0';
+    char *crc_at = strrchr(line, ' ');
+    long long b, sz;
+    unsigned crc;
+    if (!crc_at || sscanf(crc_at, " %8x", &crc) != 1 ||
+        sis_crc32c(0, line, (size_t)(crc_at - line)) != crc)
+        return 0;
+    *crc_at = '\0';
+    if (sscanf(line, "sismo-recovery 1 %47s %lld %lld", boot, &b, &sz) != 3 || b < 0 || sz < 0)
+        return 0;
+    *base = b;
+    *size = sz;
+    return 1;
+}
+
+/* After a successful sync of everything: the whole log is on disk. */
+static void point_synced(stor_log_t *log)
+{
+    stor_segment_t *act = ACTIVE(log);
+    if (log->point_base != act->base_offset || log->point_size != act->size)
+        point_write(log, act->base_offset, act->size);
+}
+
 /* --- producer-state recovery scan -------------------------------------------------------- */
 
 typedef struct recovered_ctx {
@@ -301,14 +398,29 @@ int stor_log_open(const char *dir, const stor_log_conf_t *conf, int scan_batches
     int64_t *bases = NULL;
     size_t nbases = 0;
 
+    log->point_base = -1;
     if (mkdir_p(dir, errbuf, errlen) != SIS_OK ||
         list_segments(dir, &bases, &nbases, errbuf, errlen) != SIS_OK)
         goto fail;
+    char boot[48], pboot[48];
+    int64_t pbase = 0, psize = 0;
+    boot_id(boot);
+    int have_point = point_read(dir, pboot, &pbase, &psize);
+    int same_boot = have_point && boot[0] && !strcmp(boot, pboot);
+    if (nbases > 0 && !same_boot)
+        sis_log_info("storage", "log '%s': %s, validating %s", dir,
+                     have_point ? "the machine restarted since the last sync"
+                                : "no recovery point",
+                     have_point ? "everything written after the last sync" : "every segment");
     for (size_t i = 0; i < nbases; i++) {
         stor_segment_t *s;
         stor_segment_recovery_t rec;
-        if (stor_segment_open(dir, bases[i], 0, log->conf.index_interval_bytes, &s, &rec,
-                              errbuf, errlen) != SIS_OK)
+        int64_t trusted = same_boot ? STOR_SEGMENT_TRUST_ALL
+                          : !have_point ? 0
+                          : bases[i] < pbase ? STOR_SEGMENT_TRUST_ALL
+                          : bases[i] == pbase ? psize : 0;
+        if (stor_segment_open(dir, bases[i], 0, log->conf.index_interval_bytes, trusted, &s,
+                              &rec, errbuf, errlen) != SIS_OK)
             goto fail;
         if (s->size == 0 && i + 1 < nbases) {
             /* An empty segment that is not the last holds nothing: drop it. */
@@ -338,7 +450,7 @@ int stor_log_open(const char *dir, const stor_log_conf_t *conf, int scan_batches
     }
     if (log->nseg == 0) {
         stor_segment_t *s;
-        if (stor_segment_open(dir, 0, 1, log->conf.index_interval_bytes, &s, NULL, errbuf,
+        if (stor_segment_open(dir, 0, 1, log->conf.index_interval_bytes, 0, &s, NULL, errbuf,
                               errlen) != SIS_OK)
             goto fail;
         segs_push(log, s);
@@ -347,8 +459,30 @@ int stor_log_open(const char *dir, const stor_log_conf_t *conf, int scan_batches
             goto fail;
         }
     }
+    for (size_t i = 0; i + 1 < log->nseg; i++) {
+        char err[SIS_ERRLEN];
+        if (stor_index_close_file(&log->segs[i]->index, err, sizeof err) != SIS_OK)
+            sis_log_warn("storage", "%s (it will be rebuilt at the next open)", err);
+    }
     free(bases);
     bases = NULL;
+    /* Make what recovery kept durable, so that the new recovery point is true. Segments
+     * below the old point were on disk already (same boot: they may still have dirty pages
+     * from the previous process, so sync them all). */
+    int synced_all = 1;
+    for (size_t i = 0; i < log->nseg; i++) {
+        stor_segment_t *s = log->segs[i];
+        if (have_point && !same_boot && s->base_offset < pbase)
+            continue;
+        s->dirty = 1;
+        char err[SIS_ERRLEN];
+        if (stor_segment_sync(s, err, sizeof err) != SIS_OK) {
+            sis_log_error("storage", "%s", err);
+            synced_all = 0;
+        }
+    }
+    if (synced_all && stor_io_sync_dir(dir) == 0)
+        point_synced(log);
     log->state = LOG_WRITABLE;
     assert_log_state(log);
     if (recovered && scan_batches > 0) {
@@ -386,9 +520,10 @@ static int log_roll(stor_log_t *log, char *errbuf, size_t errlen)
     if (log->conf.fsync != STOR_FSYNC_NEVER && stor_segment_sync(old, errbuf, errlen) != SIS_OK)
         return SIS_ERR;
     stor_segment_t *s;
-    if (stor_segment_open(log->dir, old->next_offset, 1, log->conf.index_interval_bytes, &s,
+    if (stor_segment_open(log->dir, old->next_offset, 1, log->conf.index_interval_bytes, 0, &s,
                           NULL, errbuf, errlen) != SIS_OK)
         return SIS_ERR;
+    log->dir_dirty = 1;
     if (log->conf.fsync != STOR_FSYNC_NEVER && stor_io_sync_dir(log->dir) < 0) {
         int e = errno;
         char err[SIS_ERRLEN];
@@ -397,7 +532,13 @@ static int log_roll(stor_log_t *log, char *errbuf, size_t errlen)
                           strerror(e));
     }
     char err[SIS_ERRLEN];
-    if (stor_index_flush(&old->index, err, sizeof err) != SIS_OK)
+    if (log->conf.fsync != STOR_FSYNC_NEVER) {
+        log->dir_dirty = 0;
+        point_write(log, s->base_offset, 0); /* everything before the new segment is synced */
+    }
+    /* The old segment's index is complete: write it out and give its descriptor back
+     * (a log with many segments would otherwise hold two descriptors per segment). */
+    if (stor_index_close_file(&old->index, err, sizeof err) != SIS_OK)
         sis_log_warn("storage", "%s (it will be rebuilt at the next open)", err);
     segs_push(log, s);
     sis_log_debug("storage", "log '%s': rolled to segment %020" PRId64, log->dir,
@@ -417,6 +558,7 @@ int stor_log_append(stor_log_t *log, uint8_t *batches, size_t len, int64_t *firs
     if (len == 0)
         return sis_seterr(errbuf, errlen, "append to '%s': no batch", log->dir);
     /* Check the framing of every batch before anything is written. */
+    int64_t span = 0; /* offsets the append takes */
     for (size_t off = 0; off < len;) {
         stor_batch_hdr_t h;
         stor_batch_status_t st = stor_batch_parse(batches + off, len - off, &h);
@@ -425,13 +567,20 @@ int stor_log_append(stor_log_t *log, uint8_t *batches, size_t len, int64_t *firs
         if (st != STOR_BATCH_OK)
             return sis_seterr(errbuf, errlen, "append to '%s': batch at byte %zu: %s",
                               log->dir, off, stor_batch_status_str(st));
+        span += (int64_t)h.last_offset_delta + 1;
         off += h.size;
     }
+    /* Offsets within a segment are stored relative to its base in 32 bits (Kafka's rule:
+     * roll before the relative offset would pass INT32_MAX). */
+    if (span > INT32_MAX)
+        return sis_seterr(errbuf, errlen, "append to '%s': the batches span %" PRId64
+                          " offsets, more than a segment can hold", log->dir, span);
     if ((int64_t)len > STOR_SEGMENT_MAX_BYTES / 2)
         return sis_seterr(errbuf, errlen, "append to '%s': %zu bytes is too large", log->dir,
                           len);
     stor_segment_t *act = ACTIVE(log);
-    if (act->size > 0 && act->size + (int64_t)len > log->conf.segment_bytes) {
+    if (act->size > 0 && (act->size + (int64_t)len > log->conf.segment_bytes ||
+                          act->next_offset + span - 1 - act->base_offset > INT32_MAX)) {
         if (log_roll(log, errbuf, errlen) != SIS_OK)
             return SIS_ERR;
         act = ACTIVE(log);
@@ -531,9 +680,15 @@ int stor_log_sync(stor_log_t *log, char *errbuf, size_t errlen)
     for (size_t i = 0; i < log->nseg; i++)
         if (stor_segment_sync(log->segs[i], errbuf, errlen) != SIS_OK)
             rc = SIS_ERR;
-    if (rc == SIS_OK && stor_io_sync_dir(log->dir) < 0)
-        rc = sis_seterr(errbuf, errlen, "cannot sync directory '%s': %s", log->dir,
-                        strerror(errno));
+    if (rc == SIS_OK && log->dir_dirty) {
+        if (stor_io_sync_dir(log->dir) < 0)
+            rc = sis_seterr(errbuf, errlen, "cannot sync directory '%s': %s", log->dir,
+                            strerror(errno));
+        else
+            log->dir_dirty = 0;
+    }
+    if (rc == SIS_OK)
+        point_synced(log);
     log->last_sync_mono = sis_mono_ms();
     return rc;
 }
@@ -564,9 +719,16 @@ static void log_retention(stor_log_t *log, int64_t now_ms)
     if (k == 0)
         return;
     char err[SIS_ERRLEN];
-    if (k == log->nseg && log_roll(log, err, sizeof err) != SIS_OK) {
-        sis_log_error("storage", "retention of '%s': cannot roll: %s", log->dir, err);
-        k--;
+    if (k == log->nseg) {
+        /* Keep the active segment while FAILED: its file may hold bytes to cut back. */
+        if (log->state == LOG_FAILED) {
+            k--;
+        } else if (log_roll(log, err, sizeof err) != SIS_OK) {
+            sis_log_error("storage", "retention of '%s': cannot roll: %s", log->dir, err);
+            k--;
+        }
+        if (k == 0)
+            return;
     }
     for (size_t i = 0; i < k; i++) {
         stor_segment_t *s = log->segs[i];
@@ -578,8 +740,14 @@ static void log_retention(stor_log_t *log, int64_t now_ms)
     }
     memmove(log->segs, log->segs + k, (log->nseg - k) * sizeof *log->segs);
     log->nseg -= k;
-    if (log->conf.fsync != STOR_FSYNC_NEVER && stor_io_sync_dir(log->dir) < 0)
-        sis_log_error("storage", "cannot sync directory '%s': %s", log->dir, strerror(errno));
+    log->dir_dirty = 1;
+    if (log->conf.fsync != STOR_FSYNC_NEVER) {
+        if (stor_io_sync_dir(log->dir) < 0)
+            sis_log_error("storage", "cannot sync directory '%s': %s", log->dir,
+                          strerror(errno));
+        else
+            log->dir_dirty = 0;
+    }
     assert_log_state(log);
 }
 
@@ -602,6 +770,12 @@ void stor_log_tick(stor_log_t *log, int64_t now_ms)
             sis_log_error("storage", "interval sync: %s (%" PRIu64 " similar errors not shown)",
                           err, suppressed);
     }
+    if (log->conf.fsync == STOR_FSYNC_ALWAYS && log->state == LOG_WRITABLE &&
+        !ACTIVE(log)->dirty && !log->dir_dirty)
+        point_synced(log); /* every append was synced when it returned */
+    char ierr[SIS_ERRLEN];
+    if (stor_index_flush(&ACTIVE(log)->index, ierr, sizeof ierr) != SIS_OK)
+        sis_log_warn("storage", "%s (it will be rebuilt at the next open)", ierr);
     log_retention(log, now_ms);
 }
 
@@ -671,6 +845,14 @@ int64_t stor_log_size_bytes(const stor_log_t *log)
 size_t stor_log_segment_count(const stor_log_t *log)
 {
     return log->nseg;
+}
+
+int stor_log_dirty(const stor_log_t *log)
+{
+    for (size_t i = 0; i < log->nseg; i++)
+        if (log->segs[i]->dirty)
+            return 1;
+    return log->dir_dirty;
 }
 
 int stor_log_writable(const stor_log_t *log)

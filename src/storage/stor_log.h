@@ -123,6 +123,11 @@ void stor_log_set_conf(stor_log_t *log, const stor_log_conf_t *conf);
 int64_t stor_log_size_bytes(const stor_log_t *log);
 size_t stor_log_segment_count(const stor_log_t *log);
 
+/* 1 if some appended data, or a segment file creation/deletion, is not yet synced: lets a
+ * caller that groups fsyncs (one stor_log_sync() per event-loop turn for every written
+ * partition, before replies go out) skip clean logs. */
+int stor_log_dirty(const stor_log_t *log);
+
 /* 1 normally; 0 while appends are refused because a failed append could not be cut back
  * (see the states in stor_log.c; stor_log_tick() retries). */
 int stor_log_writable(const stor_log_t *log);

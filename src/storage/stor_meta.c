@@ -27,7 +27,7 @@
  * wrong is reported as corrupt and the broker refuses to start (never silently drops
  * topics); the previous version is kept as topics.meta.prev for that case.
  *
- * Orphans, at open: a directory <name>-<n> (n decimal) holding only segment files whose
+ * Orphans, at open: a directory <name>-<n> (n decimal) holding only log files whose
  * topic is not in the catalogue, or whose n >= the topic's partition count, is left over
  * from a deletion interrupted by a crash and is removed. If topics.meta does not exist
  * but such directories do (catalogue lost), the catalogue is rebuilt from them (new ids,
@@ -584,7 +584,8 @@ static int parse_partition_dir(const char *name, char *topic, size_t tlen, int32
     return 1;
 }
 
-/* 1 if dir holds only segment files (*.log, *.index, *.tmp) - safe to remove. */
+/* 1 if dir holds only partition log files (*.log, *.index, *.tmp, recovery.point) - safe
+ * to remove. */
 static int only_segment_files(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -595,7 +596,7 @@ static int only_segment_files(const char *dir)
     while ((de = readdir(d))) {
         const char *n = de->d_name;
         size_t l = strlen(n);
-        if (!strcmp(n, ".") || !strcmp(n, ".."))
+        if (!strcmp(n, ".") || !strcmp(n, "..") || !strcmp(n, "recovery.point"))
             continue;
         if (!((l > 4 && !strcmp(n + l - 4, ".log")) || (l > 6 && !strcmp(n + l - 6, ".index")) ||
               (l > 4 && !strcmp(n + l - 4, ".tmp")))) {
@@ -793,6 +794,28 @@ const stor_topic_t *stor_meta_find_id(const stor_meta_t *m, const uint8_t id[16]
     return NULL;
 }
 
+/* Before partitions [from, to) of a topic come into use: a directory left there by an
+ * earlier topic of the same name (whose removal failed) must not hand its data to the new
+ * one. Leftovers holding only log files are removed; anything else is an error. */
+static int clear_stale_dirs(stor_meta_t *m, const char *name, int32_t from, int32_t to,
+                            char *errbuf, size_t errlen)
+{
+    for (int32_t p = from; p < to; p++) {
+        char dir[4500];
+        snprintf(dir, sizeof dir, "%s/%s-%" PRId32, m->dir, name, p);
+        if (access(dir, F_OK) != 0)
+            continue;
+        if (!only_segment_files(dir))
+            return sis_seterr(errbuf, errlen, "'%s' already exists and holds files that are "
+                              "not partition logs; move it away", dir);
+        sis_log_warn("storage", "removing leftover '%s' before reusing its name", dir);
+        remove_partition_dir(dir);
+        if (access(dir, F_OK) == 0)
+            return sis_seterr(errbuf, errlen, "cannot remove leftover '%s'", dir);
+    }
+    return SIS_OK;
+}
+
 int stor_meta_create_topic(stor_meta_t *m, const char *name, int32_t partitions,
                            const stor_kv_t *configs, size_t nconfigs,
                            const stor_topic_t **out, char *errbuf, size_t errlen)
@@ -807,6 +830,8 @@ int stor_meta_create_topic(stor_meta_t *m, const char *name, int32_t partitions,
     for (size_t i = 0; i < nconfigs; i++)
         if (stor_meta_config_check(configs[i].key, configs[i].value, errbuf, errlen) != SIS_OK)
             return SIS_ERR;
+    if (clear_stale_dirs(m, name, 0, partitions, errbuf, errlen) != SIS_OK)
+        return SIS_ERR;
     stor_topic_t *t = SIS_NEW(stor_topic_t);
     t->name = sis_xstrdup(name);
     do
@@ -859,6 +884,8 @@ int stor_meta_set_partitions(stor_meta_t *m, const char *name, int32_t partition
         return sis_seterr(errbuf, errlen, "topic '%s': cannot change the partition count from "
                           "%" PRId32 " to %" PRId32 " (it can only grow, up to %d)", name,
                           t->partitions, partitions, STOR_TOPIC_MAX_PARTITIONS);
+    if (clear_stale_dirs(m, name, t->partitions, partitions, errbuf, errlen) != SIS_OK)
+        return SIS_ERR;
     int32_t old = t->partitions;
     t->partitions = partitions;
     if (meta_save(m, errbuf, errlen) != SIS_OK) {

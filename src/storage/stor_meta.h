@@ -70,9 +70,12 @@ const stor_topic_t *stor_meta_find(const stor_meta_t *m, const char *name);
 const stor_topic_t *stor_meta_find_id(const stor_meta_t *m, const uint8_t id[16]);
 
 /*
- * Creates a topic and persists the catalogue. configs: nconfigs pairs, each checked by stor_meta_config_check(). Fails (nothing changed) if the name is invalid, the
- * topic exists, partitions is outside 1..STOR_TOPIC_MAX_PARTITIONS, a config is invalid,
- * or the catalogue cannot be written. *out (may be NULL) gets the new topic.
+ * Creates a topic and persists the catalogue. configs: nconfigs pairs, each checked by
+ * stor_meta_config_check(). Fails (nothing changed) if the name is invalid, the topic
+ * exists, partitions is outside 1..STOR_TOPIC_MAX_PARTITIONS, a config is invalid, a
+ * partition directory holding foreign files is in the way, or the catalogue cannot be
+ * written. Leftover partition directories of an earlier topic of the same name (only log
+ * files inside) are removed first, never reused. *out (may be NULL) gets the new topic.
  * Callers that must map failures to Kafka errors check, in this order,
  * stor_meta_name_valid (INVALID_TOPIC_EXCEPTION), stor_meta_find (TOPIC_ALREADY_EXISTS),
  * the partition count (INVALID_PARTITIONS), stor_meta_config_check (INVALID_CONFIG).

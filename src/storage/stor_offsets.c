@@ -615,6 +615,8 @@ static int check_name(const char *what, const char *s, char *errbuf, size_t errl
 int stor_offsets_commit_batch(stor_offsets_t *o, const stor_offset_t *items, size_t n,
                               char *errbuf, size_t errlen)
 {
+    if (n == 0)
+        return SIS_OK;
     int64_t now = sis_wall_ms();
     size_t total = 0;
     for (size_t i = 0; i < n; i++) {

@@ -19,7 +19,8 @@
  * index entries point at batch starts below `size`.
  *
  * Recovery (stor_segment_open with create=0): the tail is validated from the last index
- * entry whose batch matches (a valid batch with the expected base offset at that position;
+ * entry below the `trusted` position (bytes known to be on disk; see stor_log.c) whose batch
+ * matches (a valid batch with the expected base offset at that position;
  * entries that do not match are dropped, going back as far as position 0). Each following
  * batch must have a sane length, magic 2, a matching CRC and the expected base offset; the
  * file is truncated before the first one that does not (a kill -9 or power cut mid-write
@@ -172,8 +173,8 @@ io_err:
     return sis_seterr(errbuf, errlen, "cannot read '%s': %s", s->path, strerror(errno));
 }
 
-static int seg_recover(stor_segment_t *s, stor_segment_recovery_t *rec, char *errbuf,
-                       size_t errlen)
+static int seg_recover(stor_segment_t *s, int64_t trusted, stor_segment_recovery_t *rec,
+                       char *errbuf, size_t errlen)
 {
     struct stat st;
     if (fstat(s->fd, &st) < 0)
@@ -185,6 +186,12 @@ static int seg_recover(stor_segment_t *s, stor_segment_recovery_t *rec, char *er
     if (stor_index_open(&s->index, ipath, file_size, errbuf, errlen) != SIS_OK)
         return SIS_ERR;
 
+    /* Validation starts at or before `trusted`: entries past it may describe bytes that a
+     * power cut lost, so they are dropped and rebuilt by the scan. */
+    size_t keep = s->index.n;
+    while (keep > 0 && (int64_t)s->index.e[keep - 1].position >= trusted)
+        keep--;
+    stor_index_truncate(&s->index, keep);
     /* Find the last index entry whose position holds a valid batch with the right offset. */
     int64_t pos = 0, expected = s->base_offset, prefix = -1;
     int dropped = 0;
@@ -237,8 +244,8 @@ static int seg_recover(stor_segment_t *s, stor_segment_recovery_t *rec, char *er
 }
 
 int stor_segment_open(const char *dir, int64_t base, int create, int64_t index_interval,
-                      stor_segment_t **out, stor_segment_recovery_t *rec, char *errbuf,
-                      size_t errlen)
+                      int64_t trusted, stor_segment_t **out, stor_segment_recovery_t *rec,
+                      char *errbuf, size_t errlen)
 {
     char path[4096];
     stor_segment_filename(path, sizeof path, dir, base, ".log");
@@ -264,7 +271,7 @@ int stor_segment_open(const char *dir, int64_t base, int create, int64_t index_i
         if (stor_index_open(&s->index, ipath, 0, errbuf, errlen) != SIS_OK)
             goto fail;
         s->mtime_ms = sis_wall_ms();
-    } else if (seg_recover(s, rec, errbuf, errlen) != SIS_OK) {
+    } else if (seg_recover(s, trusted, rec, errbuf, errlen) != SIS_OK) {
         goto fail;
     }
     *out = s;
@@ -318,7 +325,8 @@ int stor_segment_append(stor_segment_t *s, uint8_t *batches, size_t len, int32_t
     s->size = pos;
     s->next_offset = next;
     s->max_timestamp = max_ts;
-    s->mtime_ms = sis_wall_ms();
+    if (max_ts < 0) /* only then does retention need the write time (a clock read saved) */
+        s->mtime_ms = sis_wall_ms();
     s->dirty = 1;
     return SIS_OK;
 }

@@ -30,7 +30,8 @@ typedef struct stor_segment {
     int64_t max_timestamp;  /* largest batch maxTimestamp, -1 if none */
     int64_t last_index_pos; /* position of the batch of the last index entry, -1 if none */
     int64_t index_interval; /* log bytes between index entries */
-    int64_t mtime_ms;       /* file modification time at open, or time of the last append */
+    int64_t mtime_ms;       /* file mtime at open, or time of the last append while the
+                             * segment has no timestamps (retention uses it then) */
     int fd;                 /* the .log, read-write */
     int dirty;              /* written since the last successful sync */
     char *path;             /* <dir>/<base>.log, owned */
@@ -51,13 +52,18 @@ void stor_segment_filename(char *buf, size_t len, const char *dir, int64_t base,
 /*
  * Opens segment `base` in dir. create=1 makes a new empty segment (fails if it exists);
  * create=0 opens an existing one and recovers it: validates every batch from the last
- * index entry that matches the log (length, magic, CRC, contiguous offsets), truncates a
- * torn or corrupt tail and rebuilds the index past that point. rec (may be NULL) receives
+ * index entry that lies below `trusted` and matches the log (length, magic, CRC,
+ * contiguous offsets), truncates a torn or corrupt tail and rebuilds the index past that
+ * point. trusted = bytes known to be intact (STOR_SEGMENT_TRUST_ALL after a process crash,
+ * where the page cache survived; the last synced size after a machine crash; 0 = validate
+ * the whole segment). rec (may be NULL) receives
  * what was found. Returns SIS_OK and *out, or SIS_ERR (I/O error).
  */
+#define STOR_SEGMENT_TRUST_ALL INT64_MAX
+
 int stor_segment_open(const char *dir, int64_t base, int create, int64_t index_interval,
-                      stor_segment_t **out, stor_segment_recovery_t *rec, char *errbuf,
-                      size_t errlen);
+                      int64_t trusted, stor_segment_t **out, stor_segment_recovery_t *rec,
+                      char *errbuf, size_t errlen);
 
 /*
  * Appends len bytes of whole batches (framing already checked by the caller), assigning

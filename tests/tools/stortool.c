@@ -10,6 +10,7 @@
  *   stortool fill DIR [opts]          append until an append fails; print "full <offset>"
  *                                     and check that nothing of the failed append remains
  *   stortool dump DIR                 list segments and batches
+ *   stortool open DIR                 open (recovering) and close; print the time taken
  *   stortool bench DIR [opts]         append for --seconds, print throughput
  *   stortool refwrite FILE [opts]     reference: write(2) (+ fdatasync per policy) of the
  *                                     same batch bytes, print throughput
@@ -143,7 +144,9 @@ static size_t pick_size(const opts_t *o)
      * middle of multi-page writes too. */
     int r = rand() % 10;
     long m = o->max_size;
-    return (size_t)(r < 6 ? 100 + rand() % 1900 : r < 9 ? 2000 + rand() % (m / 5) : m / 2 + rand() % (m / 2));
+    return (size_t)(r < 6   ? 100 + rand() % 1900
+                    : r < 9 ? 2000 + rand() % (m / 5)
+                            : m / 2 + rand() % (m / 2));
 }
 
 static int cmd_append(const char *dir, const opts_t *o, int fill)
@@ -468,11 +471,24 @@ static int cmd_refread(const char *dir)
     return 0;
 }
 
+/* Opens (recovering) and closes the log; prints how long the open took. */
+static int cmd_open(const char *dir)
+{
+    opts_t o = {.fsync = STOR_FSYNC_NEVER};
+    int64_t last, t0 = sis_mono_us();
+    stor_log_t *log = open_log(dir, &o, &last);
+    int64_t t1 = sis_mono_us();
+    printf("open ms=%.1f segments=%zu bytes=%" PRId64 "\n", (double)(t1 - t0) / 1000,
+           stor_log_segment_count(log), stor_log_size_bytes(log));
+    stor_log_close(log);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: stortool append|verify|fill|dump|bench|refwrite|readbench|"
-                        "refread DIR [options]\n");
+        fprintf(stderr, "usage: stortool append|verify|fill|dump|open|bench|refwrite|"
+                        "readbench|refread DIR [options]\n");
         return 2;
     }
     const char *cmd = argv[1], *dir = argv[2];
@@ -481,6 +497,8 @@ int main(int argc, char **argv)
         return cmd_verify(dir, argc - 3, argv + 3);
     if (!strcmp(cmd, "dump"))
         return cmd_dump(dir);
+    if (!strcmp(cmd, "open"))
+        return cmd_open(dir);
     if (!strcmp(cmd, "readbench"))
         return cmd_readbench(dir);
     if (!strcmp(cmd, "refread"))

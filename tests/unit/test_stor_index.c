@@ -43,6 +43,8 @@ int test_stor_index(void)
     int64_t ts[10] = {-1, 50, 50, 60, 60, 60, 100, 200, 200, 300};
     for (uint32_t i = 0; i < 10; i++)
         stor_index_add(&ix, i * 10, i * 1000, ts[i]);
+    TEST_EQ_INT(stt_file_size(path), 0); /* pending until a flush or a full group */
+    TEST_EQ_INT(stor_index_flush(&ix, err, sizeof err), SIS_OK);
     TEST_EQ_INT(stt_file_size(path), 160);
     TEST_EQ_INT(stor_index_find_offset(&ix, 0), 0);
     TEST_EQ_INT(stor_index_find_offset(&ix, 9), 0);
@@ -109,18 +111,25 @@ int test_stor_index(void)
     stor_io_set_hook(fail_writes, NULL);
     stor_index_add(&ix, 10, 500, 5);
     stor_index_add(&ix, 20, 900, 6);
+    TEST_EQ_INT(stor_index_flush(&ix, err, sizeof err), SIS_ERR);
     TEST_EQ_INT(ix.broken, 1);
     TEST_EQ_INT(ix.n, 3);
-    TEST_EQ_INT(stor_index_flush(&ix, err, sizeof err), SIS_ERR);
     stor_io_set_hook(NULL, NULL);
     TEST_EQ_INT(stor_index_flush(&ix, err, sizeof err), SIS_OK);
     TEST_EQ_INT(ix.broken, 0);
     TEST_EQ_INT(stt_file_size(path), 48);
     stor_index_add(&ix, 30, 1200, 7);
+    stor_index_flush(&ix, err, sizeof err);
     stor_index_release(&ix);
     TEST_EQ_INT(stor_index_open(&ix, path, 100000, err, sizeof err), SIS_OK);
     TEST_EQ_INT(ix.n, 4);
     TEST_EQ_INT(ix.e[3].position, 1200);
+    stor_index_release(&ix);
+    /* A full group of pending entries is written without a flush. */
+    TEST_EQ_INT(stor_index_open(&ix, path, 1 << 30, err, sizeof err), SIS_OK);
+    for (uint32_t i = 4; i < 4 + STOR_INDEX_PENDING_MAX; i++)
+        stor_index_add(&ix, i * 10, i * 1000, 7);
+    TEST_EQ_INT(stt_file_size(path), (4 + STOR_INDEX_PENDING_MAX) * 16);
     stor_index_release(&ix);
     stt_rmrf(dir);
     return test_failures;

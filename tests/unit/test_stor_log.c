@@ -11,12 +11,15 @@
 #include "stor_testlib.h"
 #include "test.h"
 
+#include "sis_crc32c.h"
 #include "sis_err.h"
 #include "sis_log.h"
 #include "stor_batch.h"
 #include "stor_io.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 
 static stor_log_t *open_log(const char *dir, const stor_log_conf_t *conf)
 {
@@ -94,6 +97,17 @@ static int count_all(stor_log_t *log)
     return total;
 }
 
+static int count_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    while (d && readdir(d))
+        n++;
+    if (d)
+        closedir(d);
+    return n;
+}
+
 static void test_basic(void)
 {
     char dir[64], sub[128];
@@ -144,8 +158,11 @@ static void test_basic(void)
     TEST_EQ_INT(stor_log_offset_for_time(log, 1032), -1);
     stor_log_close(log);
 
-    /* Reopen: same offsets, appends continue. */
+    /* Reopen: same offsets, appends continue; closed segments keep one descriptor each
+     * (their index file is closed), the active one two. */
+    int fds0 = count_fds();
     log = open_log(sub, &c);
+    TEST_EQ_INT(count_fds() - fds0, (int)stor_log_segment_count(log) + 1);
     TEST_EQ_INT(stor_log_end_offset(log), 90);
     TEST_EQ_INT(stor_log_offset_for_time(log, 1012), 30);
     TEST_EQ_INT(add(log, 1, 5000, "after reopen"), 90);
@@ -185,10 +202,66 @@ static void test_bad_input(void)
     TEST_EQ_INT(stor_log_append(log, (uint8_t *)b.data, b.len, &first, err, sizeof err), SIS_OK);
     TEST_EQ_INT(first, 0);
     TEST_EQ_INT(stor_log_end_offset(log), 7);
+    TEST_EQ_INT(stor_log_dirty(log), 1); /* interval policy: not synced yet */
+    TEST_EQ_INT(stor_log_sync(log, err, sizeof err), SIS_OK);
+    TEST_EQ_INT(stor_log_dirty(log), 0);
     TEST_EQ_INT(read_count(log, 6, 1, &first, NULL), 1);
     TEST_EQ_INT(first, 2);
     sis_buf_release(&b);
     stor_log_close(log);
+    stt_rmrf(dir);
+}
+
+/* A batch claiming `delta` as lastOffsetDelta (CRC recomputed). */
+static void huge_batch(sis_buf_t *b, int32_t delta)
+{
+    size_t at = b->len;
+    stt_simple(b, 1, 1, "span");
+    uint8_t *p = (uint8_t *)b->data + at;
+    size_t size = b->len - at;
+    p[23] = (uint8_t)(delta >> 24);
+    p[24] = (uint8_t)(delta >> 16);
+    p[25] = (uint8_t)(delta >> 8);
+    p[26] = (uint8_t)delta;
+    uint32_t crc = sis_crc32c(0, p + 21, size - 21);
+    p[17] = (uint8_t)(crc >> 24);
+    p[18] = (uint8_t)(crc >> 16);
+    p[19] = (uint8_t)(crc >> 8);
+    p[20] = (uint8_t)crc;
+}
+
+/* Relative offsets are 32-bit: a segment rolls before its offsets pass base + INT32_MAX. */
+static void test_offset_span(void)
+{
+    char dir[64];
+    stt_tmpdir(dir, "logspan");
+    stor_log_t *log = open_log(dir, NULL);
+    sis_buf_t b = SIS_BUF_INIT;
+    char err[SIS_ERRLEN];
+    int64_t first;
+    huge_batch(&b, INT32_MAX - 10);
+    huge_batch(&b, 100);
+    TEST_EQ_INT(stor_log_append(log, (uint8_t *)b.data, b.len, &first, err, sizeof err), SIS_ERR);
+    TEST_EQ_INT(stor_log_end_offset(log), 0);
+    sis_buf_reset(&b);
+    huge_batch(&b, INT32_MAX - 10);
+    TEST_EQ_INT(stor_log_append(log, (uint8_t *)b.data, b.len, &first, err, sizeof err), SIS_OK);
+    TEST_EQ_INT(stor_log_segment_count(log), 1);
+    sis_buf_reset(&b);
+    huge_batch(&b, 20);
+    TEST_EQ_INT(stor_log_append(log, (uint8_t *)b.data, b.len, &first, err, sizeof err), SIS_OK);
+    TEST_EQ_INT(first, (int64_t)INT32_MAX - 9);
+    TEST_EQ_INT(stor_log_segment_count(log), 2);
+    int64_t base;
+    TEST_EQ_INT(read_count(log, first + 5, 1, &base, NULL), 1);
+    TEST_EQ_INT(base, first);
+    TEST_EQ_INT(read_count(log, 1000, 1, &base, NULL), 1);
+    TEST_EQ_INT(base, 0);
+    stor_log_close(log);
+    log = open_log(dir, NULL);
+    TEST_EQ_INT(stor_log_end_offset(log), (int64_t)INT32_MAX + 12);
+    stor_log_close(log);
+    sis_buf_release(&b);
     stt_rmrf(dir);
 }
 
@@ -447,6 +520,104 @@ static void test_faults(void)
     stt_rmrf(dir);
 }
 
+/* Replaces the boot id in dir/recovery.point by another one (a machine restart). */
+static void fake_reboot(const char *dir, const char *saved_point)
+{
+    char path[256], line[256];
+    snprintf(path, sizeof path, "%s/recovery.point", dir);
+    /* saved_point is a valid line from this boot; rewrite with boot id "other" + new CRC. */
+    char boot[64];
+    long long base, size;
+    TEST_ASSERT(sscanf(saved_point, "sismo-recovery 1 %63s %lld %lld", boot, &base, &size) == 3);
+    int n = snprintf(line, sizeof line, "sismo-recovery 1 %-36s %020lld %020lld", "other-boot",
+                     base, size);
+    n += snprintf(line + n, sizeof line - (size_t)n, " %08x\n", sis_crc32c(0, line, (size_t)n));
+    FILE *f = fopen(path, "w");
+    fputs(line, f);
+    fclose(f);
+}
+
+static void read_point(const char *dir, char *buf, size_t len)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/recovery.point", dir);
+    FILE *f = fopen(path, "r");
+    TEST_ASSERT(f != NULL);
+    buf[0] = '\0';
+    if (f) {
+        TEST_ASSERT(fgets(buf, (int)len, f) != NULL);
+        fclose(f);
+    }
+}
+
+/* A power cut under fsync=interval can lose any unsynced page, also pages before the last
+ * index entry. After a machine restart (other boot id), recovery must validate from the
+ * last synced point, find the hole and cut there; after a process crash only (same boot),
+ * it validates from the last index entry. */
+static void test_power_cut(void)
+{
+    char dir[64], path[256], point[256];
+    stt_tmpdir(dir, "logpower");
+    stor_log_conf_t c;
+    stor_log_conf_default(&c);
+    c.index_interval_bytes = 100; /* many index entries */
+    stor_log_t *log = open_log(dir, &c);
+    for (int i = 0; i < 20; i++)
+        add(log, 1, i, "synced synced synced synced");
+    char err[SIS_ERRLEN];
+    TEST_EQ_INT(stor_log_sync(log, err, sizeof err), SIS_OK);
+    int64_t synced = stor_log_size_bytes(log);
+    read_point(dir, point, sizeof point);
+    TEST_ASSERT(strstr(point, "sismo-recovery 1 ") == point, "%s", point);
+    for (int i = 0; i < 20; i++)
+        add(log, 1, 100 + i, "not synced not synced not synced");
+    int64_t size = stor_log_size_bytes(log);
+    stor_log_close(log);
+    /* The machine died: the point is the one of the last sync, and a page in the middle of
+     * the unsynced part never reached the disk (zeros). */
+    snprintf(path, sizeof path, "%s/00000000000000000000.log", dir);
+    int64_t hole = synced + (size - synced) / 3;
+    int fd = open(path, O_WRONLY);
+    char zeros[60] = {0};
+    TEST_ASSERT(pwrite(fd, zeros, sizeof zeros, hole) == (ssize_t)sizeof zeros);
+    close(fd);
+    fake_reboot(dir, point);
+    log = open_log(dir, &c);
+    int64_t kept = stor_log_size_bytes(log);
+    TEST_ASSERT(kept >= synced && kept <= hole, "kept %lld bytes, synced %lld, hole at %lld",
+                (long long)kept, (long long)synced, (long long)hole);
+    TEST_EQ_INT(stt_file_size(path), kept);
+    TEST_EQ_INT(count_all(log), (int)stor_log_end_offset(log));
+    TEST_ASSERT(stor_log_end_offset(log) >= 20);
+    /* The new point covers what recovery kept. */
+    char point2[256];
+    read_point(dir, point2, sizeof point2);
+    char expect[64];
+    snprintf(expect, sizeof expect, " %020lld ", (long long)kept);
+    TEST_ASSERT(strstr(point2, expect) != NULL, "point %s, kept %lld", point2, (long long)kept);
+    stor_log_close(log);
+
+    /* No point at all (lost): every segment is validated, a hole in a closed one included. */
+    c.segment_bytes = 600;
+    log = open_log(dir, &c);
+    for (int i = 0; i < 20; i++)
+        add(log, 1, 200 + i, "more more more more more more");
+    TEST_ASSERT(stor_log_segment_count(log) >= 3);
+    int64_t end = stor_log_end_offset(log);
+    stor_log_close(log);
+    snprintf(path, sizeof path, "%s/recovery.point", dir);
+    unlink(path);
+    snprintf(path, sizeof path, "%s/00000000000000000000.log", dir);
+    fd = open(path, O_WRONLY);
+    TEST_ASSERT(pwrite(fd, zeros, sizeof zeros, 200) == (ssize_t)sizeof zeros);
+    close(fd);
+    log = open_log(dir, &c);
+    TEST_ASSERT(stt_file_size(path) <= 200, "hole in the first segment not found");
+    TEST_EQ_INT(stor_log_end_offset(log), end); /* later segments kept, with a gap */
+    stor_log_close(log);
+    stt_rmrf(dir);
+}
+
 int test_stor_log(void)
 {
     sis_log_set_level(SIS_LOG_ERROR);
@@ -455,6 +626,8 @@ int test_stor_log(void)
     test_recovered();
     test_retention();
     test_faults();
+    test_power_cut();
+    test_offset_span();
     sis_log_set_level(SIS_LOG_INFO);
     return test_failures;
 }

@@ -1,7 +1,8 @@
 /*
  * test_stor_log_model.c - model-based randomized test of stor_log: random appends, reads,
  * time lookups, clean reopens, crash reopens (the active segment cut at a random byte, as a
- * kill -9 mid-write leaves it), retention ticks, all compared with an in-memory model.
+ * kill -9 mid-write leaves it), appends failing after a random number of bytes (disk full),
+ * retention ticks, all compared with an in-memory model.
  *
  * What must hold after every step: the log's start/end offsets equal the model's; a read
  * at any offset in [start, end) returns, byte for byte, the model's batch containing that
@@ -19,8 +20,10 @@
 #include "sis_log.h"
 #include "stor_batch.h"
 #include "stor_endian.h"
+#include "stor_io.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <inttypes.h>
 
 typedef struct mbatch {
@@ -112,6 +115,40 @@ static int op_append(stor_log_t *log, model_t *m)
     }
     sis_buf_release(&buf);
     return rc == SIS_OK;
+}
+
+/* A write that fails after a random number of bytes (disk full): nothing may change. */
+static size_t fault_allow;
+
+static int fault_hook(void *opaque, stor_io_op_t op, int fd, size_t *len)
+{
+    (void)opaque;
+    (void)fd;
+    if (op != STOR_IO_WRITE)
+        return 0;
+    if (fault_allow > 0 && fault_allow < *len) {
+        *len = fault_allow;
+        return 0;
+    }
+    return ENOSPC;
+}
+
+static void op_append_fail(stor_log_t *log, model_t *m)
+{
+    sis_buf_t buf = SIS_BUF_INIT;
+    stt_simple(&buf, (int)rnd_in(1, 4), rnd_in(0, 100000), "doomed doomed doomed doomed");
+    int64_t size0 = stor_log_size_bytes(log), first = -1;
+    char err[SIS_ERRLEN];
+    fault_allow = (size_t)rnd_in(0, (int64_t)buf.len - 1);
+    stor_io_set_hook(fault_hook, NULL);
+    int rc = stor_log_append(log, (uint8_t *)buf.data, buf.len, &first, err, sizeof err);
+    stor_io_set_hook(NULL, NULL);
+    /* A roll may have happened before the write failed; the data did not change. */
+    TEST_EQ_INT(rc, SIS_ERR);
+    TEST_EQ_INT(stor_log_size_bytes(log), size0);
+    TEST_EQ_INT(stor_log_end_offset(log), m->end);
+    TEST_EQ_INT(stor_log_writable(log), 1);
+    sis_buf_release(&buf);
 }
 
 static void op_read(stor_log_t *log, model_t *m)
@@ -265,6 +302,8 @@ static void run_seed(uint64_t seed, int steps)
     c.fsync = STOR_FSYNC_NEVER;
     c.segment_bytes = rnd_in(200, 6000);
     c.index_interval_bytes = rnd_in(1, 2000);
+    /* Failing writes include index writes and segment creation: a failed roll must also
+     * leave the log as it was. */
     model_t m = {0};
     stor_log_t *log = reopen(dir, &c, &m);
     int failed_before = test_failures;
@@ -283,6 +322,8 @@ static void run_seed(uint64_t seed, int steps)
             stor_log_close(log);
             crash_cut(dir, &m);
             log = reopen(dir, &c, &m);
+        } else if (op < 97) {
+            op_append_fail(log, &m);
         } else {
             op_retention(log, &m, &c);
         }

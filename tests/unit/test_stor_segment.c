@@ -25,7 +25,8 @@ static stor_segment_t *seg_open(const char *dir, int create, stor_segment_recove
 {
     stor_segment_t *s = NULL;
     char err[SIS_ERRLEN] = "";
-    int rc = stor_segment_open(dir, 100, create, IVL, &s, rec, err, sizeof err);
+    int rc = stor_segment_open(dir, 100, create, IVL, STOR_SEGMENT_TRUST_ALL, &s, rec, err,
+                               sizeof err);
     TEST_ASSERT(rc == SIS_OK, "%s", err);
     return s;
 }
