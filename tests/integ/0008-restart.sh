@@ -21,7 +21,7 @@ for i in $(seq 1 20); do echo "r$i"; done | kcat -b "$BOOTSTRAP" -P -t "$topic" 
 
 # Raw idempotent produce (InitProducerId v0, Produce v7), so that the retry is exact.
 cat > "$T_DIR/idem.py" <<'PY'
-import json, os, socket, struct, sys
+import json, os, socket, struct, sys, time
 sys.path.insert(0, os.environ["TOOLS_DIR"])
 from kproto import record_batch
 host, port = sys.argv[1].rsplit(":", 1)
@@ -48,7 +48,7 @@ if cmd == "first":
     r = call(22, 0, struct.pack(">hi", -1, 60000))
     err, pid, epoch = struct.unpack(">hqh", r[4:16])
     assert err == 0, err
-    batch = record_batch([(b"idem-a", b"1"), (b"idem-b", b"2")], 1700000000000, pid, epoch, 0)
+    batch = record_batch([(b"idem-a", b"1"), (b"idem-b", b"2")], int(time.time() * 1000), pid, epoch, 0)
     err, base = produce(batch)
     assert err == 0, err
     json.dump({"pid": pid, "base": base, "batch": batch.hex()}, open(state, "w"))
@@ -57,7 +57,7 @@ else:
     st = json.load(open(state))
     err, base = produce(bytes.fromhex(st["batch"]))
     assert err == 0 and base == st["base"], "retry after restart: error %d offset %d, expected %d" % (err, base, st["base"])
-    gap = record_batch([(b"idem-z", b"9")], 1700000000000, st["pid"], 0, 7)
+    gap = record_batch([(b"idem-z", b"9")], int(time.time() * 1000), st["pid"], 0, 7)
     err, _ = produce(gap)
     assert err == 45, "sequence gap after restart: error %d, expected OUT_OF_ORDER_SEQUENCE_NUMBER" % err
     print("retry after restart acknowledged at the original offset %d; gap refused" % base)
