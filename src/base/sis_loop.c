@@ -189,13 +189,15 @@ static void run_timers(sis_loop_t *l)
 {
     int64_t now = sis_mono_ms();
     l->now_ms = now;
-    /* Fire only timers due now; one re-armed with delay 0 waits for the next iteration. */
-    while (l->heap_len && l->heap[0]->due_ms <= now && !l->stop) {
+    /* Fire only timers due now, and at most as many as were armed on entry: a callback may
+     * re-arm its timer (even with delay 0) or free the memory holding it, so the timer is
+     * never touched after its callback returns. */
+    for (size_t budget = l->heap_len; budget > 0 && l->heap_len && !l->stop; budget--) {
         sis_timer_t *t = l->heap[0];
+        if (t->due_ms > now)
+            break;
         sis_timer_stop(l, t);
         t->cb(l, t, t->arg);
-        if (sis_timer_armed(t) && t->due_ms <= now)
-            break;
     }
 }
 

@@ -4,6 +4,7 @@
 #include "sis_time.h"
 #include "test.h"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 static char order[32];
@@ -15,6 +16,17 @@ static void on_timer(sis_loop_t *l, sis_timer_t *t, void *arg)
     order[norder++] = *(const char *)arg;
     if (*(const char *)arg == 'z')
         sis_loop_stop(l);
+}
+
+/* A callback that frees the memory holding its own timer (a parked request answered on
+ * timeout does exactly that): the loop must not touch the timer afterwards (ASan checks). */
+static int self_freed;
+static void on_free_self(sis_loop_t *l, sis_timer_t *t, void *arg)
+{
+    (void)l;
+    (void)arg;
+    free(t);
+    self_freed++;
 }
 
 static int sleeps;
@@ -55,6 +67,9 @@ int test_sis_loop(void)
     sis_timer_stop(l, &t[2]);
     TEST_ASSERT(!sis_timer_armed(&t[2]) && sis_timer_armed(&t[1]), "armed flags");
     sis_timer_start(l, &t[1], 50); /* re-armed later: after d */
+    sis_timer_t *owned = malloc(sizeof *owned);
+    sis_timer_init(owned, on_free_self, NULL);
+    sis_timer_start(l, owned, 5);
     sis_loop_set_before_sleep(l, before, NULL);
     int p[2];
     TEST_EQ_INT(pipe(p), 0);
@@ -68,6 +83,7 @@ int test_sis_loop(void)
     TEST_ASSERT(took >= 55 && took < 1000, "ran %lld ms", (long long)took);
     TEST_ASSERT(sleeps >= 4, "before-sleep ran %d times", sleeps);
     TEST_EQ_INT(readable, 1);
+    TEST_EQ_INT(self_freed, 1);
     close(p[0]);
     close(p[1]);
     sis_loop_destroy(l);
