@@ -355,7 +355,16 @@ int brk_partition_append(brk_broker_t *b, brk_partition_t *p, uint8_t *batches, 
 static void sync_or_die(brk_partition_t *p)
 {
     char err[SIS_ERRLEN];
-    if (stor_log_sync(p->log, err, sizeof err) != SIS_OK) {
+    int64_t t0 = sis_mono_us();
+    int rc = stor_log_sync(p->log, err, sizeof err);
+    int64_t us = sis_mono_us() - t0;
+    static sis_ratelimit_t slow = {5000, 0, 0};
+    uint64_t suppressed;
+    if (us > 20000 && sis_ratelimit_ok(&slow, &suppressed))
+        sis_log_warn(TAG, "fsync of '%s-%d' took %lld ms (%llu more slow fsyncs not shown)",
+                     p->topic->name, (int)p->index, (long long)(us / 1000),
+                     (unsigned long long)suppressed);
+    if (rc != SIS_OK) {
         sis_log_error(TAG, "fsync of '%s-%d' failed, exiting before acknowledging: %s",
                       p->topic->name, (int)p->index, err);
         _exit(1);
