@@ -5,7 +5,8 @@
  * named by TopicId), UNKNOWN_LEADER_EPOCH / FENCED_LEADER_EPOCH when CurrentLeaderEpoch
  * (v9+) is not -1 or our epoch 0, OFFSET_OUT_OF_RANGE outside [log start, log end].
  * Records are whole stored batches from the one holding FetchOffset, up to the high
- * watermark, within PartitionMaxBytes and the request's MaxBytes - except that the first
+ * watermark, within PartitionMaxBytes and the request's MaxBytes (capped at 55 MiB, Kafka's
+ * fetch.max.bytes) - except that the first
  * batch of the response is always whole (KIP-74), so a consumer can always progress.
  * There are no transactions, so the last stable offset is the high watermark and
  * AbortedTransactions is empty for read_committed (null for read_uncommitted).
@@ -30,6 +31,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+/* Largest response: Kafka's broker-side fetch.max.bytes default (55 MiB). */
+#define BRK_FETCH_MAX_BYTES (55 << 20)
 
 typedef struct fetch_part {
     int32_t Partition;
@@ -376,6 +380,8 @@ int brk_handle_fetch(brk_req_t *req)
     }
     if (f->MaxBytes <= 0)
         f->MaxBytes = 1;
+    if (f->MaxBytes > BRK_FETCH_MAX_BYTES)
+        f->MaxBytes = BRK_FETCH_MAX_BYTES; /* bounds the response, hence memory per connection */
     int64_t n = available(f);
     if (n >= 0 && n < f->MinBytes && MaxWaitMs > 0) {
         sis_timer_init(&f->timer, on_timeout, f);

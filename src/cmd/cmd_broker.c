@@ -80,6 +80,9 @@ int cmd_broker(int argc, char **argv)
          "largest request accepted; bigger frames close the connection (default 64 MiB)", NULL, 0},
         {"message-max-bytes", 0, SIS_OPT_INT, &message_max, "BYTES",
          "largest record batch accepted (default 1048588, Kafka's)", NULL, 0},
+        {"group-initial-rebalance-delay", 0, SIS_OPT_DURATION, &conf.group_initial_rebalance_ms,
+         "DURATION", "wait this long for more members before the first rebalance of an empty "
+         "group (default 0; Kafka's is 3s)", NULL, 0},
         {"print-apis", 0, SIS_OPT_FLAG, &print_apis, NULL,
          "print the supported Kafka APIs and versions (docs/PROTOCOL.md) and exit", NULL, 0},
         SIS_OPT_END,
