@@ -2,7 +2,9 @@
 # bench/broker.sh - `sismo broker` against librdkafka's mock cluster (tests/tools/mockbroker),
 # measured in the same run with the same load generator (tests/tools/kload.c, librdkafka):
 #
-#   produce throughput   100-byte and 1 KB messages, acks=1 and acks=-1 (msgs/s, MB/s)
+#   produce throughput   100-byte and 1 KB messages, acks=1 and acks=-1 (msgs/s, MB/s), best
+#                        of BENCH_REPS (3) runs, and the broker's CPU time per million
+#                        messages (the client, not the broker, is usually the limit here)
 #   consume throughput   100-byte and 1 KB messages (msgs/s, MB/s)
 #   produce latency      p50/p99 at 10,000 msgs/s, 100-byte messages, acks=1, linger.ms=0
 #   memory               RSS at idle, and peak RSS (VmHWM) after the load
@@ -61,6 +63,28 @@ PY
 
 declare -A R
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# best KEY BOOTSTRAP TOPIC COUNT SIZE ACKS [-X ...]: runs the produce REPS times (other
+# users of the machine add noise; the best run is the broker's capacity) and records the
+# best msgs/s and MB/s, plus the broker's CPU seconds per million messages.
+REPS=${BENCH_REPS:-3}
+best() {
+    local key=$1 kind=$2; shift 2
+    local out bestn=0 bestline="" t0 t1
+    t0=$(cpu_ticks "$pid")
+    for _ in $(seq 1 "$REPS"); do
+        out=$("$KLOAD" produce "$@")
+        local n; n=$(field msgs_per_s <<< "$out")
+        if [ "${n:-0}" -gt "$bestn" ]; then bestn=$n; bestline=$out; fi
+    done
+    t1=$(cpu_ticks "$pid")
+    echo "  $kind: $key best of $REPS: $bestline"
+    R[$kind,$key]=$bestn
+    R[$kind,${key}mb]=$(field mb_per_s <<< "$bestline")
+    R[$kind,${key}cpu]=$(awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" -v n="$3" -v r="$REPS" \
+        'BEGIN{printf "%.2f", t / hz / (n * r / 1e6)}')
+}
 
 run_kind() {
     local kind=$1 bs port out
@@ -79,18 +103,10 @@ run_kind() {
     fi
     sleep 1
     R[$kind,rss_idle]=$(( $(rss_kb "$pid") / 1024 ))
-    out=$("$KLOAD" produce "$bs" p100a1 "$N100" 100 1 -X queue.buffering.max.messages=1000000)
-    echo "  $kind: 100 B acks=1:  $out"
-    R[$kind,p100a1]=$(field msgs_per_s <<< "$out"); R[$kind,p100a1mb]=$(field mb_per_s <<< "$out")
-    out=$("$KLOAD" produce "$bs" p100aall "$N100" 100 all -X queue.buffering.max.messages=1000000)
-    echo "  $kind: 100 B acks=-1: $out"
-    R[$kind,p100aall]=$(field msgs_per_s <<< "$out"); R[$kind,p100aallmb]=$(field mb_per_s <<< "$out")
-    out=$("$KLOAD" produce "$bs" p1ka1 "$N1K" 1000 1)
-    echo "  $kind: 1 KB acks=1:   $out"
-    R[$kind,p1ka1]=$(field msgs_per_s <<< "$out"); R[$kind,p1ka1mb]=$(field mb_per_s <<< "$out")
-    out=$("$KLOAD" produce "$bs" p1kaall "$N1K" 1000 all)
-    echo "  $kind: 1 KB acks=-1:  $out"
-    R[$kind,p1kaall]=$(field msgs_per_s <<< "$out"); R[$kind,p1kaallmb]=$(field mb_per_s <<< "$out")
+    best p100a1 "$kind" "$bs" p100a1 "$N100" 100 1 -X queue.buffering.max.messages=1000000
+    best p100aall "$kind" "$bs" p100aall "$N100" 100 all -X queue.buffering.max.messages=1000000
+    best p1ka1 "$kind" "$bs" p1ka1 "$N1K" 1000 1
+    best p1kaall "$kind" "$bs" p1kaall "$N1K" 1000 all
     out=$("$KLOAD" consume "$bs" p100a1 "$N100")
     echo "  $kind: consume 100 B: $out"
     R[$kind,c100]=$(field msgs_per_s <<< "$out"); R[$kind,c100mb]=$(field mb_per_s <<< "$out")
@@ -127,11 +143,11 @@ row() { # row LABEL KEY UNIT [GOAL]
     local s=${R[sismo,$2]:-?} m=${R[mock,$2]:-?}
     local ratio
     ratio=$(awk -v s="$s" -v m="$m" 'BEGIN{ if (m+0 > 0 && s+0 > 0) printf "%.2f", s/m; else print "-" }')
-    printf '| %-32s | %12s | %12s | %6s | %s\n' "$1" "$s $3" "$m $3" "$ratio" "${4:-}"
+    printf '| %-40s | %12s | %12s | %6s | %s\n' "$1" "$s $3" "$m $3" "$ratio" "${4:-}"
 }
 echo
-printf '| %-32s | %12s | %12s | %6s | %s\n' metric sismo mock ratio goal
-echo "|----------------------------------|--------------|--------------|--------|-----"
+printf '| %-40s | %12s | %12s | %6s | %s\n' metric sismo mock ratio goal
+echo "|------------------------------------------|--------------|--------------|--------|-----"
 row "produce 100 B acks=1 (msgs/s)" p100a1 "" ">= 500000"
 row "produce 100 B acks=1 (MB/s)" p100a1mb ""
 row "produce 100 B acks=-1 (msgs/s)" p100aall ""
@@ -140,6 +156,8 @@ row "produce 1 KB acks=1 (msgs/s)" p1ka1 ""
 row "produce 1 KB acks=1 (MB/s)" p1ka1mb ""
 row "produce 1 KB acks=-1 (msgs/s)" p1kaall ""
 row "produce 1 KB acks=-1 (MB/s)" p1kaallmb ""
+row "broker CPU s per 1M msgs (100 B acks=1)" p100a1cpu ""
+row "broker CPU s per 1M msgs (1 KB acks=1)" p1ka1cpu ""
 row "consume 100 B (msgs/s)" c100 ""
 row "consume 100 B (MB/s)" c100mb ""
 row "consume 1 KB (msgs/s)" c1k ""

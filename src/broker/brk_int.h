@@ -152,6 +152,7 @@ struct brk_partition {
     int dirty;                  /* appended since the last fsync (on b->dirty) */
     brk_partition_t *dirty_next;
     brk_pid_state_t *pids;      /* idempotent producers' state (brk_idempotence.c) */
+    char *dir;                  /* <data-dir>/<topic>-<partition> */
     stor_fsync_t fsync;         /* this partition's policy (broker's, or the topic's flush.*) */
     int64_t fsync_interval_ms;
     int64_t last_sync_ms;       /* monotonic */
@@ -326,6 +327,7 @@ struct brk_broker {
     int64_t last_sync_ms;
     int64_t next_producer_id; /* InitProducerId: next id to hand out */
     struct stor_meta *meta;   /* topic catalogue and data-directory lock */
+    struct brk_syncer *syncer; /* background fsyncs of --fsync interval */
     int64_t tick_ms;          /* period of the housekeeping timer */
     sis_buf_t scratch;        /* reusable buffer for fetch reads */
     char cluster_id[64];

@@ -29,6 +29,8 @@
  */
 #include "brk_int.h"
 
+#include "brk_syncer.h"
+
 #include "kp_errors.h"
 #include "kp_proto.h"
 #include "sis_alloc.h"
@@ -487,6 +489,9 @@ brk_broker_t *brk_broker_new(const brk_conf_t *conf, char *errbuf, size_t errlen
     b->loop = sis_loop_new(errbuf, errlen);
     if (!b->loop)
         goto fail;
+    b->syncer = brk_syncer_start(errbuf, errlen);
+    if (!b->syncer)
+        goto fail;
     if (brk_topics_open(b, errbuf, errlen) != SIS_OK)
         goto fail;
     brk_producer_ids_init(b);
@@ -548,6 +553,8 @@ void brk_broker_destroy(brk_broker_t *b)
     if (b->loop)
         sis_timer_stop(b->loop, &b->tick);
     brk_fetch_cancel_all(b);
+    brk_syncer_stop(b->syncer);
+    b->syncer = NULL;
     brk_groups_close(b);
     brk_offsets_close(b);
     brk_topics_close(b);

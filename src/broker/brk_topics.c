@@ -15,8 +15,11 @@
  * Topics are listed in the catalogue (stor_meta: names, stable topic ids, configs, the
  * data-directory lock); brk_topic_t mirrors an entry with its open partition logs.
  *
- * An fsync failure is fatal: the broker exits before acknowledging anything, because a
- * failed fsync cannot be retried safely (the kernel may have dropped the dirty pages).
+ * Under "interval" the fsyncs run on a background thread (brk_syncer.c) so that writing
+ * back a burst never stalls the loop; under "always" they run on the loop, before replies.
+ * An fsync failure under "always" is fatal: the broker exits before acknowledging anything,
+ * because a failed fsync cannot be retried safely (the kernel may have dropped the dirty
+ * pages).
  */
 #include "brk_int.h"
 
@@ -25,6 +28,7 @@
 #include "sis_err.h"
 #include "sis_log.h"
 #include "sis_time.h"
+#include "brk_syncer.h"
 #include "stor_meta.h"
 #include "stor_offsets.h"
 
@@ -109,6 +113,7 @@ static int open_partition(brk_broker_t *b, brk_topic_t *t, const stor_topic_t *s
     p->index = i;
     char dir[4096];
     stor_meta_partition_dir(b->meta, t->name, i, dir, sizeof dir);
+    p->dir = sis_xstrdup(dir);
     stor_log_conf_t base, lc;
     base_log_conf(b, &base);
     stor_meta_log_conf(st, &base, &lc);
@@ -129,6 +134,8 @@ static int open_partition(brk_broker_t *b, brk_topic_t *t, const stor_topic_t *s
 static void partition_close(brk_partition_t *p)
 {
     brk_idempotence_release(p);
+    free(p->dir);
+    p->dir = NULL;
     if (!p->log)
         return;
     char err[SIS_ERRLEN];
@@ -375,18 +382,20 @@ void brk_partitions_sync(brk_broker_t *b)
 {
     int64_t now = sis_mono_ms();
     if (b->offsets_dirty) {
-        int due = b->conf.fsync == STOR_FSYNC_ALWAYS ||
-                  (b->conf.fsync == STOR_FSYNC_INTERVAL &&
-                   now - b->last_sync_ms >= b->conf.fsync_interval_ms);
-        if (b->conf.fsync == STOR_FSYNC_NEVER) {
-            b->offsets_dirty = 0;
-        } else if (due) {
+        if (b->conf.fsync == STOR_FSYNC_ALWAYS) {
             char err[SIS_ERRLEN];
             if (stor_offsets_sync(b->offsets, err, sizeof err) != SIS_OK) {
                 sis_log_error(TAG, "fsync of committed offsets failed, exiting before "
                                    "acknowledging: %s", err);
                 _exit(1);
             }
+            b->offsets_dirty = 0;
+        } else if (b->conf.fsync == STOR_FSYNC_NEVER) {
+            b->offsets_dirty = 0;
+        } else if (now - b->last_sync_ms >= b->conf.fsync_interval_ms) {
+            char dir[4096];
+            stor_meta_offsets_dir(b->meta, dir, sizeof dir);
+            brk_syncer_request(b->syncer, dir);
             b->offsets_dirty = 0;
             b->last_sync_ms = now;
         }
@@ -400,8 +409,12 @@ void brk_partitions_sync(brk_broker_t *b)
         *pp = p->dirty_next;
         p->dirty = 0;
         p->dirty_next = NULL;
-        sync_or_die(p);
         p->last_sync_ms = now;
-        p->hw = stor_log_end_offset(p->log);
+        if (p->fsync == STOR_FSYNC_ALWAYS) {
+            sync_or_die(p);
+            p->hw = stor_log_end_offset(p->log);
+        } else {
+            brk_syncer_request(b->syncer, p->dir); /* hw already moved at append */
+        }
     }
 }
