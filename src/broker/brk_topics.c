@@ -346,8 +346,17 @@ brk_topic_t *brk_topic_get_or_create(brk_broker_t *b, kp_str_t name, int allow, 
 int brk_partition_append(brk_broker_t *b, brk_partition_t *p, uint8_t *batches, size_t len,
                          int64_t *base_offset, char *errbuf, size_t errlen)
 {
+    int64_t t0 = sis_mono_us();
     if (stor_log_append(p->log, batches, len, base_offset, errbuf, errlen) != SIS_OK)
         return SIS_ERR;
+    int64_t us = sis_mono_us() - t0;
+    static sis_ratelimit_t slow = {5000, 0, 0};
+    uint64_t suppressed;
+    if (us > 50000 && sis_ratelimit_ok(&slow, &suppressed))
+        sis_log_warn(TAG, "append of %zu bytes to '%s-%d' took %lld ms (the disk is busy; %llu "
+                          "more slow appends not shown)",
+                     len, p->topic->name, (int)p->index, (long long)(us / 1000),
+                     (unsigned long long)suppressed);
     b->appends++;
     if (!p->dirty && p->fsync != STOR_FSYNC_NEVER) {
         p->dirty = 1;
