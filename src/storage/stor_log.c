@@ -26,8 +26,10 @@
  *
  * Rolling: an append goes to a new segment (base = log end offset) when the active one is
  * non-empty and would grow beyond segment_bytes, or its offsets would pass base + INT32_MAX
- * (index entries hold offsets relative to the base in 32 bits). On a roll the old segment
- * is synced (policies always and interval) and its index written out and closed.
+ * (index entries hold offsets relative to the base in 32 bits). On a roll the old
+ * segment's index is written out and closed; under fsync=always the new file is made
+ * durable (directory fsync) before the append goes on; the other policies leave syncing to
+ * the next stor_log_sync(), which covers every dirty segment.
  *
  * Recovery point (<dir>/recovery.point, one fixed-width line rewritten in place):
  *     sismo-recovery 1 <boot id> <segment base> <synced bytes> <crc32c, 8 hex digits>
@@ -517,27 +519,32 @@ static int log_roll(stor_log_t *log, char *errbuf, size_t errlen)
 {
     stor_segment_t *old = ACTIVE(log);
     assert(old->size > 0);
-    if (log->conf.fsync != STOR_FSYNC_NEVER && stor_segment_sync(old, errbuf, errlen) != SIS_OK)
+    /* Under "always" the new file must be durable before an append into it is
+     * acknowledged; the other policies leave both syncs to the next stor_log_sync(), which
+     * covers every dirty segment and the directory (a synchronous 64 MiB fdatasync here
+     * would stall the caller's loop for the length of a disk flush). */
+    int always = log->conf.fsync == STOR_FSYNC_ALWAYS;
+    if (always && stor_segment_sync(old, errbuf, errlen) != SIS_OK)
         return SIS_ERR;
     stor_segment_t *s;
     if (stor_segment_open(log->dir, old->next_offset, 1, log->conf.index_interval_bytes, 0, &s,
                           NULL, errbuf, errlen) != SIS_OK)
         return SIS_ERR;
     log->dir_dirty = 1;
-    if (log->conf.fsync != STOR_FSYNC_NEVER && stor_io_sync_dir(log->dir) < 0) {
-        int e = errno;
-        char err[SIS_ERRLEN];
-        stor_segment_remove(s, err, sizeof err);
-        return sis_seterr(errbuf, errlen, "cannot sync directory '%s': %s", log->dir,
-                          strerror(e));
-    }
-    char err[SIS_ERRLEN];
-    if (log->conf.fsync != STOR_FSYNC_NEVER) {
+    if (always) {
+        if (stor_io_sync_dir(log->dir) < 0) {
+            int e = errno;
+            char err[SIS_ERRLEN];
+            stor_segment_remove(s, err, sizeof err);
+            return sis_seterr(errbuf, errlen, "cannot sync directory '%s': %s", log->dir,
+                              strerror(e));
+        }
         log->dir_dirty = 0;
         point_write(log, s->base_offset, 0); /* everything before the new segment is synced */
     }
     /* The old segment's index is complete: write it out and give its descriptor back
      * (a log with many segments would otherwise hold two descriptors per segment). */
+    char err[SIS_ERRLEN];
     if (stor_index_close_file(&old->index, err, sizeof err) != SIS_OK)
         sis_log_warn("storage", "%s (it will be rebuilt at the next open)", err);
     segs_push(log, s);
@@ -706,6 +713,7 @@ static void log_retention(stor_log_t *log, int64_t now_ms)
             k++;
         }
     }
+    size_t k_time = k; /* [0, k_time) expired by time, [k_time, k) deleted for size */
     if (log->conf.retention_bytes >= 0) {
         int64_t total = 0;
         for (size_t i = k; i < log->nseg; i++)
@@ -732,9 +740,20 @@ static void log_retention(stor_log_t *log, int64_t now_ms)
     }
     for (size_t i = 0; i < k; i++) {
         stor_segment_t *s = log->segs[i];
+        /* Say why: records produced with old timestamps expire at once (Kafka's rule too),
+         * which surprises whoever did not expect it. */
+        char why[96], ts[SIS_ISO8601_LEN];
+        if (i < k_time)
+            snprintf(why, sizeof why, "newest record %s is older than retention.ms %" PRId64,
+                     sis_time_iso8601(s->max_timestamp >= 0 ? s->max_timestamp : s->mtime_ms,
+                                      ts),
+                     log->conf.retention_ms);
+        else
+            snprintf(why, sizeof why, "the log is above retention.bytes %" PRId64,
+                     log->conf.retention_bytes);
         sis_log_info("storage", "retention: deleting '%s' (offsets %" PRId64 "..%" PRId64
-                     ", %" PRId64 " bytes)", s->path, s->base_offset, s->next_offset - 1,
-                     s->size);
+                     ", %" PRId64 " bytes): %s", s->path, s->base_offset, s->next_offset - 1,
+                     s->size, why);
         if (stor_segment_remove(s, err, sizeof err) != SIS_OK)
             sis_log_error("storage", "retention: %s", err);
     }
