@@ -314,9 +314,21 @@ static void on_conn_event(sis_loop_t *loop, int fd, int events, void *arg)
     }
 }
 
+/* Frees c, first taking it off every list that may still name it: a connection closed
+ * after it was scheduled (e.g. unparked, then a write error) is still on b->ready. */
 static void conn_free(brk_conn_t *c)
 {
     brk_broker_t *b = c->b;
+    for (brk_conn_t **pp = &b->ready; c->on_ready && *pp; pp = &(*pp)->ready_next)
+        if (*pp == c) {
+            *pp = c->ready_next;
+            break;
+        }
+    for (brk_conn_t **pp = &b->flush; c->on_flush && *pp; pp = &(*pp)->flush_next)
+        if (*pp == c) {
+            *pp = c->flush_next;
+            break;
+        }
     sis_loop_unwatch(b->loop, c->fd);
     close(c->fd);
     if (c->prev)
@@ -357,19 +369,7 @@ brk_conn_t *brk_conn_adopt(brk_broker_t *b, int fd, const char *peer)
 
 void brk_conn_destroy(brk_conn_t *c)
 {
-    brk_broker_t *b = c->b;
     brk_conn_close(c, "destroyed");
-    /* Take it off the before-sleep lists before freeing. */
-    for (brk_conn_t **pp = &b->ready; *pp; pp = &(*pp)->ready_next)
-        if (*pp == c) {
-            *pp = c->ready_next;
-            break;
-        }
-    for (brk_conn_t **pp = &b->flush; *pp; pp = &(*pp)->flush_next)
-        if (*pp == c) {
-            *pp = c->flush_next;
-            break;
-        }
     conn_free(c);
 }
 
