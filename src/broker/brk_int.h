@@ -142,7 +142,8 @@ void brk_conn_close(brk_conn_t *c, const char *why);
 
 /* ---- topics and partitions (brk_topics.c) ---- */
 
-#define BRK_MAX_PARTITIONS 10000 /* per topic */
+#define BRK_MAX_PARTITIONS 1000 /* per topic: each partition keeps files open and is created
+                                 * synchronously on the loop */
 
 struct brk_partition {
     brk_topic_t *topic;

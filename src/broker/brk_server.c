@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -478,9 +479,24 @@ static int mkdir_p(const char *dir, char *errbuf, size_t errlen)
     return SIS_OK;
 }
 
+/* Each partition keeps a log and an index file open: raise the soft limit on open files to
+ * the hard one (as redis does), so that a few thousand partitions fit. */
+static void raise_nofile_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max;
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            sis_log_warn(TAG, "cannot raise the open-file limit to %llu: %s",
+                         (unsigned long long)want, strerror(errno));
+    }
+}
+
 brk_broker_t *brk_broker_new(const brk_conf_t *conf, char *errbuf, size_t errlen)
 {
     int64_t t0 = sis_mono_us();
+    raise_nofile_limit();
     brk_broker_t *b = SIS_NEW(brk_broker_t);
     b->conf = *conf;
     b->listen_fd = -1;

@@ -110,8 +110,8 @@ int cmd_broker(int argc, char **argv)
         conf.auto_create = 0;
     else
         return sis_usage_error("broker", "--auto-create-topics expects true or false");
-    if (partitions < 1 || partitions > 10000)
-        return sis_usage_error("broker", "--default-partitions must be in 1..10000");
+    if (partitions < 1 || partitions > 1000)
+        return sis_usage_error("broker", "--default-partitions must be in 1..1000");
     if (max_request < 1024 || max_request > (1LL << 30))
         return sis_usage_error("broker", "--max-request-bytes must be in 1024..1073741824");
     if (message_max < 1024 || message_max > max_request)
