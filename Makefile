@@ -10,6 +10,7 @@
 #   make bench           benchmarks, printed beside reference runs
 #   make SANITIZE=address,undefined test     sanitizer build in build-asan/
 #   make debug           -O0 build in build-debug/
+#   make fuzz            libFuzzer targets (tests/fuzz/fuzz_*.c) with clang in build-fuzz/fuzz/
 #   make clean
 
 PKGS     := rdkafka libcurl jansson libevent
@@ -57,7 +58,7 @@ WEB_NPM  := leaflet/dist/leaflet.js leaflet/dist/leaflet.css leaflet/dist/images
             topojson-client/dist/topojson-client.min.js world-atlas/countries-50m.json
 OBJS     += $(BUILD)/obj/web_assets.o
 
-.PHONY: all deps test-deps run test unit integ bench clean debug fmt
+.PHONY: all deps test-deps run test unit integ bench clean debug fmt fuzz fuzz-targets
 all: $(BUILD)/sismo $(BUILD)/sismo-unit $(TOOLS)
 
 $(BUILD)/obj $(BUILD)/unit $(BUILD)/tools $(BUILD)/gen:
@@ -123,10 +124,27 @@ bench: all
 debug:
 	@$(MAKE) --no-print-directory OPT=-O0 BUILD=build-debug all
 
+# Fuzz targets: tests/fuzz/fuzz_<name>.c defines LLVMFuzzerTestOneInput; every object is
+# built with clang and -fsanitize=fuzzer-no-link,address,undefined, the target links
+# libFuzzer's main. Run by tests/integ/0009-fuzz.sh (corpus in tests/fuzz/corpus/).
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz \
+		SANITIZE=fuzzer-no-link,address,undefined fuzz-targets
+
+fuzz-targets: $(addprefix $(BUILD)/fuzz/,$(notdir $(FUZZ_SRCS:.c=)))
+
+$(BUILD)/fuzz:
+	@mkdir -p $@
+
+$(BUILD)/fuzz/%: tests/fuzz/%.c $(OBJS) | $(BUILD)/fuzz
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(OBJS) $(LDFLAGS) $(LDLIBS)
+
 fmt:
 	clang-format -i $(shell find src tests -name '*.[ch]')
 
 clean:
-	rm -rf build build-asan build-debug
+	rm -rf build build-asan build-debug build-fuzz
 
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/unit/*.d)

@@ -5,6 +5,7 @@
 # usage: scripts/deps.sh [--test]
 #   (none)  build and run: compiler, librdkafka, libcurl, jansson, libevent; npm web assets
 #   --test  also the test peers: kcat, python3-confluent-kafka, python3-kafka, chromium,
+#           clang (libFuzzer for tests/integ/0009-fuzz.sh),
 #           valgrind, and the npm test tools (kafkajs, playwright-core)
 # Uses sudo when not run as root. Network: Debian's archive and the npm registry only.
 set -euo pipefail
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 build_pkgs=(build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libjansson-dev
             libevent-dev nodejs npm ca-certificates)
-test_pkgs=(kcat python3 python3-confluent-kafka python3-kafka python3-yaml chromium
+test_pkgs=(kcat python3 python3-confluent-kafka python3-kafka python3-yaml chromium clang
            valgrind curl procps iproute2)
 
 want=("${build_pkgs[@]}")
