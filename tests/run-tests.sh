@@ -9,6 +9,7 @@
 #                               (our embedded broker). Default: every kind that is built.
 #        SISMO_TEST_BOOTSTRAP   host:port of an external Kafka: runs the suite against it only
 #        TEST_TIMEOUT=300       seconds before an integration test is killed and failed
+#        SISMO_TEST_PARALLEL=0  run the broker lanes one after the other (default: in parallel)
 #
 # Integration tests are tests/integ/NNNN-*.sh; 1xxx ones (network or long runs) are not
 # run here. A test exits 0 (pass), 77 (skip, with a reason on stderr) or anything else (fail).
@@ -56,31 +57,58 @@ if [ "$mode" != --unit-only ]; then
         fi
         tests+=("$t")
     done
-    for kind in $kinds; do
+    # One lane per broker kind. Lanes run in parallel (SISMO_TEST_PARALLEL=0 for one after
+    # the other): the tests mostly wait on processes and timers, so two lanes nearly halve
+    # the wall time on two cores. Each lane writes its console lines to console.txt and one
+    # "STATUS NAME" line per test to results.txt; they are printed lane by lane at the end.
+    run_lane() {
+        local kind=$1 dir=$out_dir/$1 t name only limit log start rc secs
+        rm -rf "$dir"; mkdir -p "$dir"
+        : > "$dir/results.txt"
         echo "== integration tests against broker: $kind"
-        mkdir -p "$out_dir/$kind"
         for t in "${tests[@]}"; do
             name=$(basename "$t" .sh)
             # A test may declare "# brokers: mock" (or sismo) when it needs one kind only.
             only=$(sed -n 's/^# brokers: *//p' "$t" | head -1)
             if [ -n "$only" ] && [[ " $only " != *" $kind "* ]]; then continue; fi
             limit=$(sed -n 's/^# timeout: *//p' "$t" | head -1)
-            log=$out_dir/$kind/$name.log
+            log=$dir/$name.log
             start=$(date +%s.%N)
-            SISMO_TEST_BROKER=$kind TEST_OUTPUT=$out_dir/$kind timeout -k 10 "${limit:-${TEST_TIMEOUT:-300}}" \
+            SISMO_TEST_BROKER=$kind TEST_OUTPUT=$dir timeout -k 10 "${limit:-${TEST_TIMEOUT:-300}}" \
                 bash "$t" > "$log" 2>&1
             rc=$?
             secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')
             if [ $rc = 0 ]; then
-                passed=$((passed + 1)); echo "ok      $name (${secs}s)"
+                echo "pass $name" >> "$dir/results.txt"; echo "ok      $name (${secs}s)"
             elif [ $rc = 77 ]; then
-                skipped=$((skipped + 1)); echo "skip    $name: $(grep '^SKIP' "$log" | tail -1)"
+                echo "skip $name" >> "$dir/results.txt"
+                echo "skip    $name: $(grep '^SKIP' "$log" | tail -1)"
             else
-                failed=$((failed + 1)); failures+=("$kind:$name")
+                echo "fail $name" >> "$dir/results.txt"
                 echo "FAIL    $name (exit $rc, ${secs}s) - last lines of $log:"
                 tail -n 25 "$log" | sed 's/^/    | /'
             fi
         done
+    }
+    set -- $kinds
+    if [ $# -gt 1 ] && [ "${SISMO_TEST_PARALLEL:-1}" != 0 ]; then
+        for kind in $kinds; do
+            mkdir -p "$out_dir"
+            run_lane "$kind" > "$out_dir/lane-$kind.txt" 2>&1 &
+        done
+        wait
+        for kind in $kinds; do cat "$out_dir/lane-$kind.txt"; done
+    else
+        for kind in $kinds; do run_lane "$kind"; done
+    fi
+    for kind in $kinds; do
+        while read -r status name; do
+            case $status in
+            pass) passed=$((passed + 1)) ;;
+            skip) skipped=$((skipped + 1)) ;;
+            *) failed=$((failed + 1)); failures+=("$kind:$name") ;;
+            esac
+        done < "$out_dir/$kind/results.txt"
     done
 fi
 

@@ -4,21 +4,37 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_signal;
+static struct timespec first_signal; /* when the first stop signal arrived */
 static volatile sig_atomic_t stop_requested;
 static int pipe_fds[2] = {-1, -1};
+
+/* Milliseconds since first_signal (clock_gettime is async-signal-safe). */
+static long ms_since_first(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long)(now.tv_sec - first_signal.tv_sec) * 1000 +
+           (now.tv_nsec - first_signal.tv_nsec) / 1000000;
+}
 
 static void on_signal(int sig)
 {
     if (stop_requested) {
+        /* The same signal sent to a whole process group (timeout(1), a terminal and a
+         * supervisor at once) arrives twice together: only a later one means "now". */
+        if (ms_since_first() < SIS_SIGNAL_REPEAT_MS)
+            return;
         static const char msg[] = "sismo: second signal, exiting now\n";
         ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
         (void)w;
         _exit(130);
     }
     stop_signal = sig;
+    clock_gettime(CLOCK_MONOTONIC, &first_signal);
     stop_requested = 1;
     if (pipe_fds[1] >= 0) {
         ssize_t w = write(pipe_fds[1], "x", 1);
@@ -61,6 +77,7 @@ int sis_signal_fd(void)
 void sis_signal_request_stop(void)
 {
     if (!stop_requested) {
+        clock_gettime(CLOCK_MONOTONIC, &first_signal);
         stop_requested = 1;
         if (pipe_fds[1] >= 0) {
             ssize_t w = write(pipe_fds[1], "x", 1);

@@ -33,6 +33,7 @@
 
 #include "kp_errors.h"
 #include "kp_proto.h"
+#include "sis_heartbeat.h"
 #include "sis_alloc.h"
 #include "sis_err.h"
 #include "sis_log.h"
@@ -457,6 +458,7 @@ static void on_tick(sis_loop_t *loop, sis_timer_t *t, void *arg)
     if (b->offsets)
         stor_offsets_tick(b->offsets);
     brk_groups_tick(b);
+    sis_heartbeat(); /* liveness for `sismo up`: the tick runs at least once a second */
     sis_timer_start(loop, t, b->tick_ms);
 }
 

@@ -83,6 +83,11 @@ int cmd_broker(int argc, char **argv)
         {"group-initial-rebalance-delay", 0, SIS_OPT_DURATION, &conf.group_initial_rebalance_ms,
          "DURATION", "wait this long for more members before the first rebalance of an empty "
          "group (default 0; Kafka's is 3s)", NULL, 0},
+        {"group-min-session-timeout", 0, SIS_OPT_DURATION, &conf.group_min_session_ms,
+         "DURATION", "shortest consumer session timeout accepted (default 6s, Kafka's "
+         "group.min.session.timeout.ms)", NULL, 0},
+        {"group-max-session-timeout", 0, SIS_OPT_DURATION, &conf.group_max_session_ms,
+         "DURATION", "longest consumer session timeout accepted (default 30m)", NULL, 0},
         {"print-apis", 0, SIS_OPT_FLAG, &print_apis, NULL,
          "print the supported Kafka APIs and versions (docs/PROTOCOL.md) and exit", NULL, 0},
         SIS_OPT_END,

@@ -21,6 +21,7 @@
 #include "kc_consumer.h"
 #include "kc_producer.h"
 #include "quake.h"
+#include "sis_heartbeat.h"
 #include "sis_alloc.h"
 #include "sis_buf.h"
 #include "sis_err.h"
@@ -456,6 +457,7 @@ int cmd_stats(int argc, char **argv)
         if (max_events && (uint64_t)max_events - records < want)
             want = (size_t)((uint64_t)max_events - records);
         size_t n = kc_consumer_poll_batch(s.c, timeout, msgs, want);
+        sis_heartbeat(); /* liveness for `sismo up`: a batch takes milliseconds */
         int fatal = 0;
         for (size_t i = 0; i < n; i++) {
             kc_msg_t *m = &msgs[i];

@@ -221,6 +221,27 @@ static void mkdirs(const char *dir)
     mkdir(tmp, 0755);
 }
 
+/*
+ * The statistics' watermark must cover how late events reach `sismos`: a USGS summary feed
+ * lists its whole window newest first, so on a first poll (or a replay) events as old as
+ * the window arrive after the newest one. Synthetic events arrive in order.
+ */
+static const char *stats_watermark(const up_conf_t *c)
+{
+    if (c->simulate)
+        return "10m";
+    if (c->replay.n)
+        return "31d";
+    const char *period = strchr(c->feed, '_') ? strchr(c->feed, '_') + 1 : c->feed;
+    if (!strcmp(period, "hour"))
+        return "2h";
+    if (!strcmp(period, "day"))
+        return "25h";
+    if (!strcmp(period, "week"))
+        return "8d";
+    return "31d";
+}
+
 static int start_all(up_run_t *r, char *err, size_t errlen)
 {
     up_conf_t *c = r->conf;
@@ -279,7 +300,8 @@ static int start_all(up_run_t *r, char *err, size_t errlen)
     const char *aa[] = {"alerts", "-b", b, "--log", alerts_log, "--min-mag", minmag,
                         color ? "--color" : "--no-color", NULL};
     add_child(r, "alerts", 1, 0, 30000, aa);
-    const char *as[] = {"stats", "-b", b, "--state", stats_state, "--quiet", NULL};
+    const char *as[] = {"stats", "-b", b, "--state", stats_state, "--quiet", "--watermark",
+                        stats_watermark(c), NULL};
     add_child(r, "stats", 0, 0, 30000, as);
     const char *ad[] = {"dashboard", "-b", b, "--listen", c->listen, "--clock",
                         c->replay.n ? "event" : "wall", NULL};

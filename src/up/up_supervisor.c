@@ -31,13 +31,20 @@
 
 typedef enum { UP_IDLE, UP_RUNNING, UP_WAITING, UP_STOPPED } up_state_t;
 
+/* One output pipe of a child and the bytes read after its last newline. */
+typedef struct up_stream {
+    int fd;            /* read end, -1 once closed */
+    int raw;           /* copy lines without the name prefix */
+    sis_buf_t partial;
+} up_stream_t;
+
 typedef struct up_child {
     up_child_spec_t spec;
     up_state_t state;
     pid_t pid;
-    int out_fd;          /* read end of the child's stdout+stderr, -1 if none */
+    up_stream_t out;     /* the child's stdout (raw when spec.raw_output) */
+    up_stream_t err;     /* the child's stderr (always prefixed) */
     int hb_fd;           /* read end of the heartbeat pipe, -1 if none */
-    sis_buf_t partial;   /* output bytes after the last newline */
     int64_t started_ms;
     int64_t last_beat_ms;
     int64_t restart_at_ms;
@@ -64,11 +71,15 @@ void up_sup_destroy(up_sup_t *s)
     if (!s)
         return;
     for (int i = 0; i < s->n; i++) {
-        if (s->children[i].out_fd >= 0)
-            close(s->children[i].out_fd);
-        if (s->children[i].hb_fd >= 0)
-            close(s->children[i].hb_fd);
-        sis_buf_release(&s->children[i].partial);
+        up_child_t *c = &s->children[i];
+        up_stream_t *st[] = {&c->out, &c->err};
+        for (int k = 0; k < 2; k++) {
+            if (st[k]->fd >= 0)
+                close(st[k]->fd);
+            sis_buf_release(&st[k]->partial);
+        }
+        if (c->hb_fd >= 0)
+            close(c->hb_fd);
     }
     free(s->children);
     free(s);
@@ -85,7 +96,8 @@ int up_sup_add(up_sup_t *s, const up_child_spec_t *spec)
     c->spec = *spec;
     if (!c->spec.stop_timeout_ms)
         c->spec.stop_timeout_ms = 5000;
-    c->out_fd = c->hb_fd = -1;
+    c->out.fd = c->err.fd = c->hb_fd = -1;
+    c->out.raw = spec->raw_output;
     c->backoff_ms = UP_BACKOFF_MIN_MS;
     return s->n++;
 }
@@ -99,15 +111,16 @@ static void set_cloexec_nonblock(int fd)
 int up_sup_start(up_sup_t *s, int idx, char *errbuf, size_t errlen)
 {
     up_child_t *c = &s->children[idx];
-    int out[2], hb[2] = {-1, -1};
-    if (pipe(out) < 0)
+    int out[2] = {-1, -1}, errp[2] = {-1, -1}, hb[2] = {-1, -1};
+    if (pipe(out) < 0 || pipe(errp) < 0 || (c->spec.heartbeat_timeout_ms && pipe(hb) < 0)) {
+        int e = errno;
+        int *fds[] = {out, errp, hb};
+        for (int k = 0; k < 3; k++)
+            for (int j = 0; j < 2; j++)
+                if (fds[k][j] >= 0)
+                    close(fds[k][j]);
         return sis_seterr(errbuf, errlen, "cannot start '%s': pipe: %s", c->spec.name,
-                          strerror(errno));
-    if (c->spec.heartbeat_timeout_ms && pipe(hb) < 0) {
-        close(out[0]);
-        close(out[1]);
-        return sis_seterr(errbuf, errlen, "cannot start '%s': pipe: %s", c->spec.name,
-                          strerror(errno));
+                          strerror(e));
     }
     fflush(stdout);
     fflush(stderr);
@@ -121,14 +134,14 @@ int up_sup_start(up_sup_t *s, int idx, char *errbuf, size_t errlen)
     if (pid != 0)
         sigprocmask(SIG_SETMASK, &saved, NULL);
     if (pid < 0) {
-        close(out[0]);
-        close(out[1]);
-        if (hb[0] >= 0) {
-            close(hb[0]);
-            close(hb[1]);
-        }
+        int e = errno;
+        int *fds[] = {out, errp, hb};
+        for (int k = 0; k < 3; k++)
+            for (int j = 0; j < 2; j++)
+                if (fds[k][j] >= 0)
+                    close(fds[k][j]);
         return sis_seterr(errbuf, errlen, "cannot start '%s': fork: %s", c->spec.name,
-                          strerror(errno));
+                          strerror(e));
     }
     if (pid == 0) {
         /* Default dispositions for the new program, then let signals in again. */
@@ -141,9 +154,11 @@ int up_sup_start(up_sup_t *s, int idx, char *errbuf, size_t errlen)
         if (getppid() != parent)
             _exit(127); /* the supervisor died between fork and prctl */
         dup2(out[1], STDOUT_FILENO);
-        dup2(out[1], STDERR_FILENO);
+        dup2(errp[1], STDERR_FILENO);
         close(out[0]);
         close(out[1]);
+        close(errp[0]);
+        close(errp[1]);
         if (hb[1] >= 0) {
             /* Always fd 3: a fixed, single-digit descriptor any shell can redirect to. */
             close(hb[0]);
@@ -161,10 +176,16 @@ int up_sup_start(up_sup_t *s, int idx, char *errbuf, size_t errlen)
         _exit(127);
     }
     close(out[1]);
-    set_cloexec_nonblock(out[0]);
-    if (c->out_fd >= 0)
-        close(c->out_fd);
-    c->out_fd = out[0];
+    close(errp[1]);
+    up_stream_t *st[] = {&c->out, &c->err};
+    int rd[] = {out[0], errp[0]};
+    for (int k = 0; k < 2; k++) {
+        set_cloexec_nonblock(rd[k]);
+        if (st[k]->fd >= 0)
+            close(st[k]->fd);
+        st[k]->fd = rd[k];
+        sis_buf_reset(&st[k]->partial);
+    }
     if (hb[0] >= 0) {
         close(hb[1]);
         set_cloexec_nonblock(hb[0]);
@@ -179,39 +200,39 @@ int up_sup_start(up_sup_t *s, int idx, char *errbuf, size_t errlen)
     return SIS_OK;
 }
 
-/* Writes complete lines of child output to our stderr, prefixed unless raw. */
-static void relay_output(up_sup_t *s, up_child_t *c, int flush_all)
+/* Writes complete lines of one child stream to our stderr, prefixed unless raw. */
+static void relay_stream(up_sup_t *s, up_child_t *c, up_stream_t *st, int flush_all)
 {
     char buf[8192];
     for (;;) {
-        ssize_t n = c->out_fd >= 0 ? read(c->out_fd, buf, sizeof buf) : 0;
+        ssize_t n = st->fd >= 0 ? read(st->fd, buf, sizeof buf) : 0;
         if (n > 0) {
-            sis_buf_append(&c->partial, buf, (size_t)n);
+            sis_buf_append(&st->partial, buf, (size_t)n);
             continue;
         }
-        if (n == 0 && c->out_fd >= 0) { /* EOF: the child and its descendants closed it */
-            close(c->out_fd);
-            c->out_fd = -1;
+        if (n == 0 && st->fd >= 0) { /* EOF: the child and its descendants closed it */
+            close(st->fd);
+            st->fd = -1;
             flush_all = 1;
         }
         break;
     }
     size_t start = 0;
     sis_buf_t out = SIS_BUF_INIT;
-    for (size_t i = 0; i < c->partial.len; i++) {
-        if (c->partial.data[i] != '\n')
+    for (size_t i = 0; i < st->partial.len; i++) {
+        if (st->partial.data[i] != '\n')
             continue;
-        if (!c->spec.raw_output)
+        if (!st->raw)
             sis_buf_printf(&out, "%-9s | ", c->spec.name);
-        sis_buf_append(&out, c->partial.data + start, i + 1 - start);
+        sis_buf_append(&out, st->partial.data + start, i + 1 - start);
         start = i + 1;
     }
-    if (flush_all && start < c->partial.len) {
-        if (!c->spec.raw_output)
+    if (flush_all && start < st->partial.len) {
+        if (!st->raw)
             sis_buf_printf(&out, "%-9s | ", c->spec.name);
-        sis_buf_append(&out, c->partial.data + start, c->partial.len - start);
+        sis_buf_append(&out, st->partial.data + start, st->partial.len - start);
         sis_buf_putc(&out, '\n');
-        start = c->partial.len;
+        start = st->partial.len;
     }
     if (out.len) {
         if (s->before_output)
@@ -223,9 +244,15 @@ static void relay_output(up_sup_t *s, up_child_t *c, int flush_all)
     }
     sis_buf_release(&out);
     if (start) {
-        memmove(c->partial.data, c->partial.data + start, c->partial.len - start);
-        c->partial.len -= start;
+        memmove(st->partial.data, st->partial.data + start, st->partial.len - start);
+        st->partial.len -= start;
     }
+}
+
+static void relay_output(up_sup_t *s, up_child_t *c, int flush_all)
+{
+    relay_stream(s, c, &c->out, flush_all);
+    relay_stream(s, c, &c->err, flush_all);
 }
 
 static void drain_heartbeats(up_child_t *c)
@@ -324,18 +351,23 @@ int up_sup_run_for(up_sup_t *s, int64_t ms)
 {
     int64_t deadline = sis_mono_ms() + ms;
     while (!sis_signal_stop_requested()) {
-        struct pollfd pfd[1 + 2 * 64];
-        up_child_t *owner[1 + 2 * 64];
+        struct pollfd pfd[1 + 3 * 64];
+        up_child_t *owner[1 + 3 * 64];
         int np = 0;
         if (sis_signal_fd() >= 0) {
             pfd[np].fd = sis_signal_fd();
             pfd[np].events = POLLIN;
             owner[np++] = NULL;
         }
-        for (int i = 0; i < s->n && np + 2 <= (int)(sizeof pfd / sizeof pfd[0]); i++) {
+        for (int i = 0; i < s->n && np + 3 <= (int)(sizeof pfd / sizeof pfd[0]); i++) {
             up_child_t *c = &s->children[i];
-            if (c->out_fd >= 0) {
-                pfd[np].fd = c->out_fd;
+            if (c->out.fd >= 0) {
+                pfd[np].fd = c->out.fd;
+                pfd[np].events = POLLIN;
+                owner[np++] = c;
+            }
+            if (c->err.fd >= 0) {
+                pfd[np].fd = c->err.fd;
                 pfd[np].events = POLLIN;
                 owner[np++] = c;
             }
@@ -352,10 +384,10 @@ int up_sup_run_for(up_sup_t *s, int64_t ms)
         for (int i = 0; rc > 0 && i < np; i++) {
             if (!pfd[i].revents || !owner[i])
                 continue;
-            if (pfd[i].fd == owner[i]->out_fd)
-                relay_output(s, owner[i], 0);
-            else
+            if (pfd[i].fd == owner[i]->hb_fd)
                 drain_heartbeats(owner[i]);
+            else
+                relay_output(s, owner[i], 0);
         }
         reap(s);
         check_children(s);

@@ -6,8 +6,8 @@
  * - runs each child in its own process group (so a terminal Ctrl-C reaches only the
  *   supervisor, which then stops children in order) with PR_SET_PDEATHSIG=SIGTERM (so
  *   children do not outlive a supervisor killed with -9);
- * - copies each child's stdout/stderr to its own stderr line by line, prefixed with the
- *   child's name ("broker | ..."), unless the child is marked raw (alert boxes);
+ * - copies each child's stdout and stderr to its own stderr line by line, prefixed with the
+ *   child's name ("broker | ..."), except the stdout of a child marked raw (alert boxes);
  * - restarts a child that exits (unless stopping, or a oneshot child exiting with status 0)
  *   after a backoff of 0.5 s doubling to 30 s,
  *   reset once the child has run for 60 s, logging each restart with the exit status;
@@ -31,7 +31,7 @@ typedef struct up_child_spec {
     char *const *argv;            /* NULL-terminated; argv[0] is executed (execv, no PATH) */
     int64_t heartbeat_timeout_ms; /* 0 = do not watch heartbeats */
     int64_t stop_timeout_ms;      /* SIGTERM grace before SIGKILL (default 5000) */
-    int raw_output;               /* copy output without a name prefix */
+    int raw_output;               /* copy stdout without a name prefix (stderr keeps it) */
     int oneshot;                  /* a clean exit (status 0) is final: not restarted */
 } up_child_spec_t;
 

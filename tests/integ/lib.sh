@@ -33,6 +33,7 @@ T_NAME=$(basename "$0" .sh)
 RUN_ID=$$-$RANDOM
 declare -A PIDS=()
 GROUP_OPTS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
+BROKER_OPTS=()   # extra `sismo broker` options for start_broker (kind sismo)
 export SISMO_LOG=${SISMO_LOG:-info}
 
 say() { echo "# $*"; }
@@ -41,8 +42,8 @@ skip() { echo "SKIP: $*"; exit 77; }
 assert_eq() { [ "$1" = "$2" ] || fail "$3: got '$1', expected '$2'"; }
 uniq() { echo "$1-$RUN_ID"; }
 
-stop_pid() { # TERM, then KILL after 5 s
-    kill -TERM "$1" 2>/dev/null || return 0
+stop_pid() { # [--no-term] PID: TERM (once: a second one means "exit now"), KILL after 5 s
+    if [ "$1" = --no-term ]; then shift; else kill -TERM "$1" 2>/dev/null || return 0; fi
     local i=0
     while kill -0 "$1" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
     kill -KILL "$1" 2>/dev/null || true
@@ -54,7 +55,7 @@ cleanup() {
     for name in "${!PIDS[@]}"; do
         [ "$name" = broker ] || kill -TERM "${PIDS[$name]}" 2>/dev/null || true
     done
-    for name in "${!PIDS[@]}"; do [ "$name" = broker ] || stop_pid "${PIDS[$name]}"; done
+    for name in "${!PIDS[@]}"; do [ "$name" = broker ] || stop_pid --no-term "${PIDS[$name]}"; done
     [ -z "${PIDS[broker]:-}" ] || stop_pid "${PIDS[broker]}"
     if [ $rc != 0 ] && [ $rc != 77 ]; then
         for f in "$T_DIR"/*.err "$T_DIR"/*.out; do
@@ -113,7 +114,9 @@ start_broker() {
         ;;
     sismo)
         local port; port=$(free_port)
-        bg broker "$SISMO" broker --listen "127.0.0.1:$port" --data-dir "$T_DIR/broker-data"
+        # Like Kafka's own test clusters, accept short session timeouts (tests use 1.5 s+).
+        bg broker "$SISMO" broker --listen "127.0.0.1:$port" --data-dir "$T_DIR/broker-data" \
+            --group-min-session-timeout 1s "${BROKER_OPTS[@]}"
         wait_until 10 port_open "$port"
         BOOTSTRAP=127.0.0.1:$port
         [ $# -eq 0 ] || create_topics "$@"
