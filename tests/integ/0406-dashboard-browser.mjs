@@ -92,6 +92,13 @@ try {
     const max = await card('stat-max'), avg = await card('stat-avg');
     check(s.max == null ? max === '' : Number(max) === s.max, `${range}: Largest card = ${s.max}`);
     check(s.avg == null ? avg === '' : Math.abs(Number(avg) - s.avg) < 1e-9, `${range}: Average card = ${s.avg}`);
+    // What a person reads, not only the data attributes.
+    const shown = async (id) => (await page.locator(`#${id} .stat-value`).textContent()).trim();
+    check(await shown('stat-total') === s.count.toLocaleString('en-US'), `${range}: Events card reads ${s.count}`);
+    check(await shown('stat-max') === (s.max == null ? '–' : `M ${mag1(s.max).toFixed(1)}`), `${range}: Largest card reads M ${s.max}`);
+    check(await shown('stat-avg') === (s.avg == null ? '–' : s.avg.toFixed(2)), `${range}: Average card reads ${s.avg}`);
+    check(await shown('stat-m45') === String(s.m45) && await shown('stat-tsunami') === String(s.tsunami),
+      `${range}: M4.5+ and Tsunami cards read ${s.m45} and ${s.tsunami}`);
     const listed = await page.locator('#quake-rows tr').count();
     check(listed === Math.min(50, ids.length), `${range}: list shows ${Math.min(50, ids.length)} rows`);
     if (ids.length) {
@@ -212,6 +219,15 @@ try {
   check(await page.locator('#quake-rows tr').first().getAttribute('data-id') === env.LIVE_ID, 'live event heads the list');
   check(await page.locator('path.quake-ring').count() === hourAfter, `${hourAfter} under-one-hour rings, the live event's included`);
   check(await page.locator('.toast').count() >= 1, 'a significant live event raises a notice');
+  // Its place holds markup: shown as text everywhere, never turned into an element.
+  const place = 'Live test <img src=x id=xss1>event, South Pacific Ocean';
+  check((await page.locator('#quake-rows tr').first().textContent()).includes(place), 'markup in a place name is listed as text');
+  check((await page.locator('.toast').first().textContent()).includes(place), 'markup in a place name is shown as text in the notice');
+  await page.locator(`path.quake-marker[data-id="${env.LIVE_ID}"]`).dispatchEvent('click');
+  await page.waitForSelector(`.leaflet-popup .pop[data-id="${env.LIVE_ID}"]`, { timeout: 3000 });
+  check((await page.locator('.leaflet-popup .pop-place').textContent()) === place, 'markup in a place name is shown as text in the popup');
+  check(await page.evaluate(() => document.getElementById('xss1') === null && !document.querySelector('img[src="x"]')),
+    'no element made from a place name');
   await page.waitForTimeout(1800); // let the entry animation finish before the screenshot
   await page.keyboard.press('Escape');
   await page.screenshot({ path: `${env.OUT}/dashboard.png`, fullPage: true });

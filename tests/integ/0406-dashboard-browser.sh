@@ -14,7 +14,8 @@
 #     PAGER alert, USGS link), map -> list selection, keyboard activation;
 #   - the chart has one bar per window in the range;
 #   - a newly produced event appears on the map within 2 s, without a reload, heads the list,
-#     updates the cards, gets the under-one-hour ring;
+#     updates the cards, gets the under-one-hour ring; its place name, which holds HTML
+#     markup, shows as text in the list, the popup and the notice, and no element is made of it;
 #   - when the server stops the status leaves "live"; after a restart on the same port the
 #     page reconnects by itself (reset + reload) and shows every event again;
 #   - on a 390 px wide screen nothing overflows horizontally;
@@ -52,7 +53,7 @@ now = e["now"]
 n = sum(1 for w in e["windows"] if w["end"] > now - 86400000 and w["start"] < now)
 t = now + 60000
 iso = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t // 1000)) + f".{t % 1000:03d}Z"
-v = {"id": "livetest1", "magnitud": 6.1, "lugar": "Live test event, South Pacific Ocean", "latitud": -20.5,
+v = {"id": "livetest1", "magnitud": 6.1, "lugar": "Live test <img src=x id=xss1>event, South Pacific Ocean", "latitud": -20.5,
      "longitud": -175.3, "profundidad_km": 33.0, "timestamp": iso, "tsunami": True, "actualizado": iso,
      "tipo": "earthquake", "estado": "automatic", "alerta": "yellow", "tipo_magnitud": "mww",
      "url": "https://earthquake.usgs.gov/earthquakes/eventpage/livetest1", "ids": ["livetest1"]}
