@@ -6,7 +6,7 @@
 // env: DASH (base URL), EXPECT (dashexpect JSON), WINDOWS_IN_DAY (expected chart bars),
 //      OUT (screenshots), KPRODUCE (produce command prefix, space separated), LIVE_TSV
 //      (the live event to produce), LIVE_ID, LIVE_TIME (its origin, ms), RESTART (command that restarts the dashboard
-//      on the same port), DASH_PID.
+//      on the same port), DASH_PID, STATUS_KPRODUCE (produce command prefix for the status topic; records on stdin).
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -69,6 +69,7 @@ try {
   await page.evaluate(() => { window.__sameDocument = true; });
   await page.waitForSelector('#conn-status[data-state="live"]', { timeout: 5000 });
   check(true, 'page loaded, stream live');
+  check(await page.locator('#feed-banner').isHidden(), 'no feed banner before any status record');
   // Overview (docs/img/dashboard.png is one of these): the day's largest event opened.
   const largest = exp.summary.day.max_id;
   if (largest) {
@@ -231,6 +232,35 @@ try {
   await page.waitForTimeout(1800); // let the entry animation finish before the screenshot
   await page.keyboard.press('Escape');
   await page.screenshot({ path: `${env.OUT}/dashboard.png`, fullPage: true });
+
+  // The live feed banner: status records of the ingester, produced here with emitido = now.
+  const [scmd, ...sargs] = env.STATUS_KPRODUCE.split(' ');
+  const iso = (ms) => new Date(ms).toISOString();
+  const status = (estado, error) => {
+    const t = Date.now();
+    const v = { componente: 'ingest', fuente: 'https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/all_hour.geojson',
+      estado, error, ultimo_ok: null, emitido: iso(t), nuevos: 0, revisados: 0 };
+    execFileSync(scmd, [...sargs, '-'], { input: `ingest\t${JSON.stringify(v)}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
+    return t;
+  };
+  const reason = "GET 'https://earthquake.usgs.gov/...': Couldn't resolve host <b id=xss2>x</b>";
+  const tErr = status('error', reason);
+  const t1 = Date.now();
+  await page.waitForSelector('#feed-banner[data-state="error"]:not([hidden])', { timeout: 2000 });
+  check(true, `feed error: banner shown ${Date.now() - t1} ms after the status record was produced`);
+  const banner = await page.locator('#feed-banner-text').textContent();
+  const hhmm = new Date(tErr).toISOString().slice(11, 16);
+  check(banner.includes(`unreachable since ${hhmm} UTC`) && banner.includes(reason) && banner.includes('showing stored data'),
+    `banner names the failure time, the reason (as text) and says stored data is shown: "${banner}"`);
+  check(await page.evaluate(() => document.getElementById('xss2') === null), 'no element made from the reason');
+  await page.screenshot({ path: `${env.OUT}/dashboard-banner.png` });
+  status('ok', null);
+  const t2 = Date.now();
+  await page.waitForSelector('#feed-banner[hidden]', { state: 'attached', timeout: 2000 });
+  check(true, `feed ok again: banner hidden ${Date.now() - t2} ms after the record was produced`);
+  await page.waitForSelector('#feed-banner[data-state="silent"]:not([hidden])', { timeout: 3 * 2000 + 4000 });
+  check((await page.locator('#feed-banner-text').textContent()).includes('Ingest silent'),
+    `no record for 3 intervals: "ingest silent" banner after ${Date.now() - t2} ms`);
 
   // Reconnect: the server goes away, the page says so, comes back by itself.
   process.kill(Number(env.DASH_PID), 'SIGTERM');
