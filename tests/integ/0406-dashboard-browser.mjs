@@ -287,6 +287,19 @@ try {
   check(mapW > 330, `phone: map spans the screen (${mapW.toFixed(0)} px)`);
   await phone.screenshot({ path: `${env.OUT}/dashboard-phone.png`, fullPage: true });
 
+  // The online layer, picked by hand: its tile requests carry the page's origin as Referer
+  // (OpenStreetMap's tile policy; the page itself sends no referrer). Answered locally.
+  const tileReferers = [];
+  await phone.route('https://tile.openstreetmap.org/**', (route) => {
+    tileReferers.push(route.request().headers().referer ?? null);
+    route.fulfill({ status: 204 });
+  });
+  await phone.locator('.leaflet-control-layers').hover();
+  await phone.getByLabel('OpenStreetMap (online)').check();
+  for (let i = 0; i < 30 && tileReferers.length === 0; i++) await phone.waitForTimeout(100);
+  check(tileReferers.length > 0 && tileReferers.every((r) => r === `${base}/`),
+    `OpenStreetMap tiles are requested with Referer ${base}/ (got ${tileReferers.length}: ${tileReferers.slice(0, 2)})`);
+
   check(foreign.length === 0, `every request stayed on ${base} (${foreign.slice(0, 3).join(', ')})`);
   check(errors.length === 0, `no page errors (${errors.slice(0, 3).join(' | ')})`);
 } catch (e) {

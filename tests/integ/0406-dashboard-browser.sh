@@ -23,6 +23,8 @@
 #   - when the server stops the status leaves "live"; after a restart on the same port the
 #     page reconnects by itself (reset + reload) and shows every event again;
 #   - on a 390 px wide screen nothing overflows horizontally;
+#   - the optional OpenStreetMap layer, picked by hand, requests tiles with the page's origin as
+#     Referer (OSM's tile policy; the page sends none otherwise), answered locally;
 #   - no request leaves the dashboard's origin (offline) and the page logs no error.
 # Screenshots: $TEST_OUTPUT/dashboard-overview.png (at load), dashboard.png (after the live
 # event), dashboard-banner.png (feed error) and dashboard-phone.png.
