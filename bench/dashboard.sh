@@ -48,20 +48,7 @@ pids+=($!)
 wait_for 10 test -s "$T/broker.out" || { echo "mock broker did not start"; exit 1; }
 B=$(head -1 "$T/broker.out")
 
-$PY - "$T/events.tsv" "$E" <<'PY'
-import json, sys
-from datetime import datetime, timedelta, timezone
-t0 = datetime(2025, 12, 7, 3, 30, tzinfo=timezone.utc)
-with open(sys.argv[1], "w") as f:
-    for i in range(int(sys.argv[2])):
-        t = (t0 + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        v = {"id": f"b{i}", "magnitud": 1 + (i % 60) / 10, "lugar": f"Bench event {i}, somewhere far away",
-             "latitud": -60 + (i % 120), "longitud": -170 + (i * 7) % 340, "profundidad_km": 10.0,
-             "timestamp": t, "tsunami": False, "actualizado": t, "tipo": "earthquake", "estado": "automatic",
-             "alerta": None, "tipo_magnitud": "ml", "url": f"https://earthquake.usgs.gov/earthquakes/eventpage/b{i}",
-             "ids": [f"b{i}"]}
-        f.write(f"b{i}\t{json.dumps(v)}\n")
-PY
+$PY tests/tools/synthquakes.py "$E" b > "$T/events.tsv"
 $PY tests/tools/kproduce.py "$B" bench "$T/events.tsv" 2> "$T/produce.err" || { cat "$T/produce.err"; exit 1; }
 
 DPORT=$(free_port)
