@@ -1,6 +1,7 @@
 /*
  * cmd_dashboard.c - `sismo dashboard`: the live earthquake map, served over HTTP from the
- * `sismos` and `sismos-stats` topics (see src/dash/dash_app.h and docs/DASHBOARD.md).
+ * `sismos`, `sismos-stats` and `sismo-status` topics (see src/dash/dash_app.h and
+ * docs/DASHBOARD.md).
  */
 #include "dash_app.h"
 #include "http_server.h"
@@ -35,6 +36,14 @@ int cmd_dashboard(int argc, char **argv)
          0},
         {"stats-topic", 0, SIS_OPT_STR, &dc.stats_topic, "TOPIC",
          "5-minute window results for the chart (default sismos-stats; '' for none)", NULL, 0},
+        {"status-topic", 0, SIS_OPT_STR, &dc.status_topic, "TOPIC",
+         "the ingester's status records, for the feed banner (default sismo-status; '' for "
+         "none; a topic that does not exist yet is fine)",
+         NULL, 0},
+        {"status-interval", 0, SIS_OPT_DURATION, &dc.status_interval_ms, "DURATION",
+         "the ingester's poll interval: 'ingest silent' after 3 of them without a status "
+         "record (default 30s)",
+         NULL, 0},
         {"group", 'g', SIS_OPT_STR, &dc.group, "GROUP",
          "consumer group (default: one of its own per process; offsets are never committed)",
          NULL, 0},
@@ -69,6 +78,7 @@ int cmd_dashboard(int argc, char **argv)
                       "  /                  the page (Leaflet map, stats, filters, list, chart)\n"
                       "  /api/quakes        GeoJSON snapshot (?since=&minmag=&bbox=&limit=)\n"
                       "  /api/stats         aggregates and 5-minute windows\n"
+                      "  /api/status        the live feed's health (ingester status records)\n"
                       "  /api/stream        Server-Sent Events (Last-Event-ID resumes)\n"
                       "  /healthz /metrics  liveness, Prometheus metrics\n"
                       "Everything the page needs is compiled in: it works offline.",
@@ -87,11 +97,18 @@ int cmd_dashboard(int argc, char **argv)
     }
     if (!*dc.topic || dc.window_ms <= 0 || max_quakes < 1 || max_clients < 1 ||
         max_clients > 1000000 || client_buffer < 1024 || ring_events < 16 ||
-        dc.heartbeat_ms <= 0 || dc.stall_timeout_ms <= 0) {
+        dc.heartbeat_ms <= 0 || dc.stall_timeout_ms <= 0 || dc.status_interval_ms <= 0) {
         ret = sis_usage_error("dashboard",
-                              "--topic must be non-empty; --window, --heartbeat and "
-                              "--stall-timeout positive; --max-quakes and --max-clients >= 1; "
-                              "--client-buffer >= 1024; --ring >= 16");
+                              "--topic must be non-empty; --window, --heartbeat, "
+                              "--stall-timeout and --status-interval positive; --max-quakes "
+                              "and --max-clients >= 1; --client-buffer >= 1024; --ring >= 16");
+        goto out;
+    }
+    /* Messages are told apart by topic: the three must differ. */
+    if ((*dc.stats_topic && !strcmp(dc.stats_topic, dc.topic)) ||
+        (*dc.status_topic &&
+         (!strcmp(dc.status_topic, dc.topic) || !strcmp(dc.status_topic, dc.stats_topic)))) {
+        ret = sis_usage_error("dashboard", "--topic, --stats-topic and --status-topic must differ");
         goto out;
     }
     char host[256], port[16];

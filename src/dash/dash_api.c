@@ -11,10 +11,13 @@
  *        "summary":{"hour":Summary,"day":Summary,"week":Summary},
  *        "windows":[Window...]}                         (oldest first; since= bounds them)
  *   now is the dashboard's clock (dash_app.h); null with the event clock before any event.
+ *   GET /api/status                                the live feed's health (dash_status.h):
+ *       {"wall":MS,"last_event_id":ID,"status":Status}  (wall: the wall clock it was judged at)
  *   GET /api/stream?last_event_id=ID               Server-Sent Events (http_sse.h):
  *       event new|revised  data {"now":MS,"feature":Feature}
  *       event removed      data {"now":MS,"id":ID,"reason":"tombstone"|"merged"|"expired"|"capacity"}
  *       event window       data {"now":MS,"window":Window}
+ *       event status       data {"now":MS,"status":Status}: the feed's state or error changed
  *       event reset        data {"reason":"gap"|"unknown-id"}: reload the snapshots
  *   GET /healthz                                   {"status":"ok",...} (liveness)
  *   GET /metrics                                   Prometheus text format 0.0.4
@@ -130,6 +133,19 @@ static void api_stats(http_req_t *req, void *arg)
     sis_buf_release(&b);
 }
 
+static void api_status(http_req_t *req, void *arg)
+{
+    dash_app_t *a = arg;
+    sis_buf_t b = SIS_BUF_INIT;
+    sis_buf_printf(&b, "{\"wall\":%lld,", (long long)sis_wall_ms());
+    put_last_id(a, &b);
+    sis_buf_putc(&b, ',');
+    dash_app_put_status(a, &b);
+    sis_buf_puts(&b, "}\n");
+    http_reply_json(req, 200, &b);
+    sis_buf_release(&b);
+}
+
 static void api_stream(http_req_t *req, void *arg)
 {
     dash_app_t *a = arg;
@@ -142,13 +158,15 @@ static void healthz(http_req_t *req, void *arg)
     sis_buf_t b = SIS_BUF_INIT;
     sis_buf_printf(&b,
                    "{\"status\":\"ok\",\"uptime_s\":%lld,\"quakes\":%zu,\"windows\":%zu,"
-                   "\"clients\":%zu,\"consumer\":{\"assigned\":%d,\"lag\":%lld,"
-                   "\"messages\":%llu}}\n",
+                   "\"clients\":%zu,\"ingest\":\"%s\",\"consumer\":{\"assigned\":%d,"
+                   "\"lag\":%lld,\"messages\":%llu}}\n",
                    (long long)((sis_mono_ms() - a->started_mono_ms) / 1000), a->store.n,
                    a->windows.n, http_sse_stats(a->sse)->clients,
+                   dash_status_state(&a->status, sis_wall_ms()),
                    kc_consumer_assignment_count(a->consumer),
                    (long long)kc_consumer_lag(a->consumer, NULL),
-                   (unsigned long long)(a->quakes_in.consumed + a->windows_in.consumed));
+                   (unsigned long long)(a->quakes_in.consumed + a->windows_in.consumed +
+                                        a->status_in.consumed));
     http_reply_json(req, 200, &b);
     sis_buf_release(&b);
 }
@@ -158,38 +176,52 @@ static void metric(sis_buf_t *b, const char *name, const char *type, const char 
     sis_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A topic consumed and its counters, for the per-topic metrics. */
+typedef struct topic_row {
+    const char *topic;
+    const dash_topic_stats_t *in;
+} topic_row_t;
+
 static void metrics(http_req_t *req, void *arg)
 {
     dash_app_t *a = arg;
     const http_sse_stats_t *ss = http_sse_stats(a->sse);
     const http_server_stats_t *hs = http_server_stats(a->server);
-    const char *tq = a->conf.topic, *tw = a->conf.stats_topic ? a->conf.stats_topic : "";
+    topic_row_t rows[3];
+    size_t nt = 0;
+    rows[nt++] = (topic_row_t){a->conf.topic, &a->quakes_in};
+    if (a->conf.stats_topic && *a->conf.stats_topic)
+        rows[nt++] = (topic_row_t){a->conf.stats_topic, &a->windows_in};
+    if (a->conf.status_topic && *a->conf.status_topic)
+        rows[nt++] = (topic_row_t){a->conf.status_topic, &a->status_in};
     sis_buf_t b = SIS_BUF_INIT;
 
     metric(&b, "sismo_dashboard_messages_consumed_total", "counter",
            "Kafka messages consumed, by topic.");
-    sis_buf_printf(&b, "sismo_dashboard_messages_consumed_total{topic=\"%s\"} %llu\n", tq,
-                   (unsigned long long)a->quakes_in.consumed);
-    sis_buf_printf(&b, "sismo_dashboard_messages_consumed_total{topic=\"%s\"} %llu\n", tw,
-                   (unsigned long long)a->windows_in.consumed);
+    for (size_t i = 0; i < nt; i++)
+        sis_buf_printf(&b, "sismo_dashboard_messages_consumed_total{topic=\"%s\"} %llu\n", rows[i].topic,
+                       (unsigned long long)rows[i].in->consumed);
     metric(&b, "sismo_dashboard_messages_invalid_total", "counter",
            "Messages that could not be decoded (skipped), by topic.");
-    sis_buf_printf(&b, "sismo_dashboard_messages_invalid_total{topic=\"%s\"} %llu\n", tq,
-                   (unsigned long long)a->quakes_in.invalid);
-    sis_buf_printf(&b, "sismo_dashboard_messages_invalid_total{topic=\"%s\"} %llu\n", tw,
-                   (unsigned long long)a->windows_in.invalid);
+    for (size_t i = 0; i < nt; i++)
+        sis_buf_printf(&b, "sismo_dashboard_messages_invalid_total{topic=\"%s\"} %llu\n", rows[i].topic,
+                       (unsigned long long)rows[i].in->invalid);
     metric(&b, "sismo_dashboard_tombstones_total", "counter", "Null-valued messages, by topic.");
-    sis_buf_printf(&b, "sismo_dashboard_tombstones_total{topic=\"%s\"} %llu\n", tq,
-                   (unsigned long long)a->quakes_in.tombstones);
-    sis_buf_printf(&b, "sismo_dashboard_tombstones_total{topic=\"%s\"} %llu\n", tw,
-                   (unsigned long long)a->windows_in.tombstones);
+    for (size_t i = 0; i < nt; i++)
+        sis_buf_printf(&b, "sismo_dashboard_tombstones_total{topic=\"%s\"} %llu\n", rows[i].topic,
+                       (unsigned long long)rows[i].in->tombstones);
     metric(&b, "sismo_dashboard_consumer_lag", "gauge",
            "Messages not consumed yet (high watermark - position), by topic; -1 = unknown.");
-    sis_buf_printf(&b, "sismo_dashboard_consumer_lag{topic=\"%s\"} %lld\n", tq,
-                   (long long)kc_consumer_lag(a->consumer, tq));
-    if (*tw)
-        sis_buf_printf(&b, "sismo_dashboard_consumer_lag{topic=\"%s\"} %lld\n", tw,
-                       (long long)kc_consumer_lag(a->consumer, tw));
+    for (size_t i = 0; i < nt; i++)
+        sis_buf_printf(&b, "sismo_dashboard_consumer_lag{topic=\"%s\"} %lld\n", rows[i].topic,
+                       (long long)kc_consumer_lag(a->consumer, rows[i].topic));
+    metric(&b, "sismo_dashboard_ingest_state", "gauge",
+           "The live feed's state from the ingester's status records: 1 for the current one.");
+    const char *state = dash_status_state(&a->status, sis_wall_ms());
+    static const char *const states[] = {"unknown", "ok", "error", "silent"};
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+        sis_buf_printf(&b, "sismo_dashboard_ingest_state{state=\"%s\"} %d\n", states[i],
+                       !strcmp(state, states[i]));
     metric(&b, "sismo_dashboard_consumer_errors_total", "counter",
            "Errors reported by the Kafka consumer.");
     sis_buf_printf(&b, "sismo_dashboard_consumer_errors_total %llu\n",
@@ -267,6 +299,7 @@ void dash_api_register(dash_app_t *a)
 {
     http_server_route(a->server, "/api/quakes", api_quakes, a);
     http_server_route(a->server, "/api/stats", api_stats, a);
+    http_server_route(a->server, "/api/status", api_status, a);
     http_server_route(a->server, "/api/stream", api_stream, a);
     http_server_route(a->server, "/healthz", healthz, a);
     http_server_route(a->server, "/metrics", metrics, a);

@@ -25,6 +25,7 @@
 #define DASH_HOUSEKEEPING_MS 5000   /* retention sweep, memory trim period */
 #define DASH_MAX_KEY 256            /* longest message key kept for a tombstone */
 #define DASH_FUTURE_SLACK_MS 86400000LL /* origin times this far ahead never move the clock */
+#define KAFKA_UNKNOWN_TOPIC 3       /* UNKNOWN_TOPIC_OR_PARTITION (Kafka's code, librdkafka's too) */
 
 void dash_conf_defaults(dash_conf_t *c)
 {
@@ -32,6 +33,8 @@ void dash_conf_defaults(dash_conf_t *c)
     c->listen = "127.0.0.1:8080";
     c->topic = "sismos";
     c->stats_topic = "sismos-stats";
+    c->status_topic = "sismo-status";
+    c->status_interval_ms = 30000;
     c->window_ms = 7 * 86400000LL;
     c->max_quakes = 100000;
     c->max_windows = 4032;
@@ -56,6 +59,12 @@ void dash_app_put_now(const dash_app_t *a, sis_buf_t *b)
         sis_buf_puts(b, "\"now\":null");
     else
         sis_buf_printf(b, "\"now\":%lld", (long long)dash_app_now(a));
+}
+
+void dash_app_put_status(const dash_app_t *a, sis_buf_t *b)
+{
+    sis_buf_puts(b, "\"status\":");
+    dash_status_json(&a->status, sis_wall_ms(), b);
 }
 
 /* ---- events ---- */
@@ -89,10 +98,16 @@ static void on_change(void *arg, const dash_change_t *ch)
     sis_buf_release(&b);
 }
 
+/* 1 if the message came from topic t (NULL or "" = a topic not consumed). */
+static int from_topic(const kc_msg_t *m, const char *t)
+{
+    return m->topic && t && *t && !strcmp(m->topic, t);
+}
+
 static void warn_bad(dash_app_t *a, const kc_msg_t *m, const char *why)
 {
     uint64_t suppressed = 0;
-    int which = strcmp(m->topic ? m->topic : "", a->conf.topic) != 0;
+    int which = from_topic(m, a->conf.topic) ? 0 : from_topic(m, a->conf.status_topic) ? 2 : 1;
     if (sis_ratelimit_ok(&a->bad_log[which], &suppressed))
         sis_log_warn("dashboard",
                      "skipping undecodable message %s[%d]@%lld: %s [%llu similar suppressed]",
@@ -172,6 +187,54 @@ static void handle_window(dash_app_t *a, const kc_msg_t *m)
     sis_buf_release(&b);
 }
 
+static void handle_status(dash_app_t *a, const kc_msg_t *m)
+{
+    a->status_in.consumed++;
+    if (!m->value) {
+        a->status_in.tombstones++; /* a compacted-away record: the latest one still counts */
+        return;
+    }
+    dash_status_rec_t r;
+    char err[SIS_ERRLEN];
+    int rc = dash_status_decode(&r, m->value, m->value_len, err, sizeof err);
+    if (rc == SIS_AGAIN) {
+        a->status_other++;
+        return;
+    }
+    if (rc != SIS_OK) {
+        a->status_in.invalid++;
+        warn_bad(a, m, err);
+        return;
+    }
+    dash_status_put(&a->status, &r, sis_wall_ms());
+}
+
+/* Publishes a status event when the feed's state, its start or its error changed since the
+ * last one: on a record, or when the ingester fell silent (called at least once a second).
+ * Records that change nothing shown (one ok poll after another) publish nothing, so that
+ * they never crowd quake events out of the ring. */
+static void publish_status_if_changed(dash_app_t *a)
+{
+    int64_t wall = sis_wall_ms();
+    const char *state = dash_status_state(&a->status, wall);
+    int64_t since = dash_status_since(&a->status, wall);
+    const char *error = a->status.has && a->status.last.has_error ? a->status.last.error : "";
+    if (!strcmp(state, a->status_shown) && since == a->status_shown_since &&
+        !strcmp(error, a->status_shown_error))
+        return;
+    a->status_shown = state;
+    a->status_shown_since = since;
+    sis_strlcpy(a->status_shown_error, error, sizeof a->status_shown_error);
+    sis_buf_t b = SIS_BUF_INIT;
+    sis_buf_putc(&b, '{');
+    dash_app_put_now(a, &b);
+    sis_buf_putc(&b, ',');
+    dash_app_put_status(a, &b);
+    sis_buf_putc(&b, '}');
+    publish(a, "status", &b);
+    sis_buf_release(&b);
+}
+
 static void handle_error(dash_app_t *a, const kc_msg_t *m)
 {
     a->kafka_errors++;
@@ -180,6 +243,16 @@ static void handle_error(dash_app_t *a, const kc_msg_t *m)
         snprintf(a->fatal_reason, sizeof a->fatal_reason, "fatal Kafka consumer error: %s",
                  m->errstr ? m->errstr : "unknown");
         http_loop_stop(a->loop);
+        return;
+    }
+    /* The status topic is created by the ingester, possibly after the dashboard started:
+     * until then the consumer reports it missing at each metadata refresh. Say so once. */
+    const char *st = a->conf.status_topic;
+    if (m->err == KAFKA_UNKNOWN_TOPIC && st && *st && m->errstr && strstr(m->errstr, st)) {
+        if (!a->status_missing_told)
+            sis_log_info("dashboard", "status topic '%s' does not exist yet: no feed banner "
+                         "until the ingester creates it", st);
+        a->status_missing_told = 1;
         return;
     }
     uint64_t suppressed = 0;
@@ -226,17 +299,19 @@ static void on_kafka(void *arg)
             break;
         if (m.err)
             handle_error(a, &m);
-        else if (m.topic && !strcmp(m.topic, a->conf.topic))
+        else if (from_topic(&m, a->conf.topic))
             handle_quake(a, &m, &q);
+        else if (from_topic(&m, a->conf.status_topic))
+            handle_status(a, &m);
         else
             handle_window(a, &m);
         kc_msg_release(&m);
-        a->last_message_ms = sis_wall_ms();
     }
     more = more || n == max_msgs;
     quake_release(&q);
     if (a->conf.event_clock && a->store.newest_ms != newest_before)
         sweep(a); /* the clock moved: events may have left the window */
+    publish_status_if_changed(a); /* the 1 s safety poll brings silence in too */
     if (http_ring_last(a->ring) != before)
         http_sse_publish(a->sse);
     if (more && !a->fatal)
@@ -311,10 +386,13 @@ int dash_app_run(const dash_conf_t *conf, char *errbuf, size_t errlen)
     a->conf = *conf;
     a->started_ms = sis_wall_ms();
     a->started_mono_ms = sis_mono_ms();
-    a->bad_log[0].interval_ms = a->bad_log[1].interval_ms = 5000;
+    a->bad_log[0].interval_ms = a->bad_log[1].interval_ms = a->bad_log[2].interval_ms = 5000;
     a->err_log.interval_ms = 5000;
     dash_store_init(&a->store, conf->window_ms, conf->max_quakes);
     dash_windows_init(&a->windows, conf->max_windows);
+    dash_status_init(&a->status, conf->status_interval_ms);
+    a->status_shown = "unknown";
+    a->status_shown_since = -1;
     int rc = SIS_ERR;
     sis_strlist_t topics = SIS_STRLIST_INIT;
     char group[128];
@@ -343,6 +421,8 @@ int dash_app_run(const dash_conf_t *conf, char *errbuf, size_t errlen)
     sis_strlist_push(&topics, conf->topic);
     if (conf->stats_topic && *conf->stats_topic)
         sis_strlist_push(&topics, conf->stats_topic);
+    if (conf->status_topic && *conf->status_topic)
+        sis_strlist_push(&topics, conf->status_topic);
     if (conf->group) {
         sis_strlcpy(group, conf->group, sizeof group);
     } else {
@@ -354,9 +434,13 @@ int dash_app_run(const dash_conf_t *conf, char *errbuf, size_t errlen)
                  (unsigned long long)a->started_ms);
     }
     /* fetch.wait.max.ms: an idle fetch returns after 100 ms instead of 500, so a new event
-     * reaches the page sooner (the cost is a few idle fetches per second). */
-    static const char *const consumer_defaults[] = {"enable.auto.commit", "false",
-                                                    "fetch.wait.max.ms", "100", NULL};
+     * reaches the page sooner (the cost is a few idle fetches per second).
+     * topic.metadata.refresh.interval.ms: a subscribed topic created after the start (the
+     * ingester creates sismo-status) is picked up within 10 s instead of 5 min, for one
+     * Metadata request every 10 s. */
+    static const char *const consumer_defaults[] = {
+        "enable.auto.commit", "false", "fetch.wait.max.ms", "100",
+        "topic.metadata.refresh.interval.ms", "10000", NULL};
     kc_consumer_conf_t cc = {.group = group,
                              .topics = &topics,
                              .from_beginning = 1,
@@ -378,10 +462,14 @@ int dash_app_run(const dash_conf_t *conf, char *errbuf, size_t errlen)
         a->signal_watch = http_watch_new(a->loop, sis_signal_fd(), on_signal, a);
     http_timer_start(a->kafka_more, 0, 0); /* drain whatever is already queued */
 
-    sis_log_info("dashboard", "listening on http://%s/ (%s); consuming %s%s%s from %s, %s clock",
-                 http_server_address(a->server), http_loop_backend(a->loop), conf->topic,
-                 topics.n > 1 ? ", " : "", topics.n > 1 ? conf->stats_topic : "",
-                 kc_opts_bootstrap(conf->kafka), conf->event_clock ? "event" : "wall");
+    sis_buf_t names = SIS_BUF_INIT;
+    for (size_t i = 0; i < topics.n; i++)
+        sis_buf_printf(&names, "%s%s", i ? ", " : "", topics.items[i]);
+    sis_log_info("dashboard", "listening on http://%s/ (%s); consuming %s from %s, %s clock",
+                 http_server_address(a->server), http_loop_backend(a->loop),
+                 sis_buf_cstr(&names), kc_opts_bootstrap(conf->kafka),
+                 conf->event_clock ? "event" : "wall");
+    sis_buf_release(&names);
     if (!sis_signal_stop_requested() && http_loop_run(a->loop) != SIS_OK) {
         sis_seterr(errbuf, errlen, "event loop failed: %s", strerror(errno));
         goto out;

@@ -9,7 +9,9 @@
  * client's budget (http_sse.h).
  *
  * Data flow: `sismos` records -> dash_store (revisions, tombstones, merges, retention) ->
- * change events; `sismos-stats` results -> dash_windows -> window events. Every event is
+ * change events; `sismos-stats` results -> dash_windows -> window events; `sismo-status`
+ * records of the ingester -> dash_status -> a status event whenever the feed's state (ok,
+ * error, silent) or its error changes, silence included (checked at least once a second). Every event is
  * appended to the SSE ring (http_ring.h) and pushed to the connected streams; the HTTP API
  * (dash_api.c) answers snapshots from the same model, stamped with the id of the last event
  * they include so that a client can resume the stream exactly there.
@@ -31,6 +33,8 @@ typedef struct dash_conf {
     const char *web_root;     /* serve web files from this directory first; NULL = none */
     const char *topic;        /* quake records (default "sismos") */
     const char *stats_topic;  /* window results (default "sismos-stats"), "" = none */
+    const char *status_topic; /* ingester status records (default "sismo-status"), "" = none */
+    int64_t status_interval_ms; /* the ingester's poll interval (default 30 s), dash_status.h */
     const char *group;        /* consumer group; NULL = unique per process */
     int event_clock;          /* 1: now = newest origin time seen */
     int64_t window_ms;        /* events kept: origin within this much of now (default 7 d) */

@@ -6,6 +6,7 @@
 #define DASH_INT_H
 
 #include "dash_app.h"
+#include "dash_status.h"
 #include "dash_store.h"
 #include "dash_window.h"
 #include "http_loop.h"
@@ -39,15 +40,20 @@ typedef struct dash_app {
     http_timer_t *housekeeping;  /* retention sweep */
     dash_store_t store;
     dash_windows_t windows;
-    dash_topic_stats_t quakes_in, windows_in;
+    dash_status_t status;        /* the ingester's latest status record */
+    const char *status_shown;    /* feed state of the last status event published */
+    int64_t status_shown_since;
+    char status_shown_error[DASH_STATUS_STR];
+    dash_topic_stats_t quakes_in, windows_in, status_in;
     uint64_t windows_regional;   /* regional window results ignored */
+    uint64_t status_other;       /* status records of other components ignored */
+    int status_missing_told;     /* "status topic does not exist yet" was logged */
     uint64_t kafka_errors;
     int fatal;                   /* the consumer hit a fatal error */
     char fatal_reason[256];
     int64_t started_ms;          /* wall clock at start */
     int64_t started_mono_ms;
-    int64_t last_message_ms;     /* wall clock of the last message consumed, 0 = none */
-    sis_ratelimit_t bad_log[2];  /* invalid-message warnings: [0] quakes, [1] windows */
+    sis_ratelimit_t bad_log[3];  /* invalid-message warnings: quakes, windows, status */
     sis_ratelimit_t err_log;     /* consumer error warnings */
 } dash_app_t;
 
@@ -56,6 +62,8 @@ typedef struct dash_app {
 int64_t dash_app_now(const dash_app_t *a);
 /* Appends "\"now\":<ms>" (or null, see dash_app_now) to b. */
 void dash_app_put_now(const dash_app_t *a, sis_buf_t *b);
+/* Appends "\"status\":" and the feed status (dash_status_json) at the wall clock to b. */
+void dash_app_put_status(const dash_app_t *a, sis_buf_t *b);
 /* Registers the HTTP routes of dash_api.c. */
 void dash_api_register(dash_app_t *a);
 

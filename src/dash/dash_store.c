@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DASH_MAX_RELATED 8 /* distinct stored entries one record can merge (ids are few) */
+/* Distinct stored entries one record can share an id with: its own id and each of its ids
+ * can name a different entry. All of them must be found, or one left behind would keep
+ * the event twice, with some of its ids re-indexed to the record. */
+#define DASH_MAX_RELATED (QUAKE_MAX_IDS + 1)
 
 void dash_store_init(dash_store_t *s, int64_t window_ms, size_t max_quakes)
 {

@@ -8,6 +8,8 @@
 #     revalidation (304), gzip when accepted, a CSP on the HTML; paths escaping the web root
 #     or naming hidden files are 404; --web-root serves edited files from disk and still the
 #     compiled vendor files;
+#   - with --max-clients 2 streams open, a third gets 503 with Retry-After (and is counted),
+#     while the two keep streaming;
 #   - a client that stops reading its event stream does not delay another client: the fast
 #     one receives all 400 events (about 1.7 MB) in order, the slow one is dropped (metrics),
 #     and the consumer keeps up (every message consumed). (The ring, 1,000 events, holds
@@ -22,7 +24,8 @@ echo '<!doctype html><title>dev page</title>' > "$T_DIR/webroot/index.html"
 echo 'secret' > "$T_DIR/secret.txt"
 echo 'hidden' > "$T_DIR/webroot/.hidden"
 ln -s "$T_DIR/secret.txt" "$T_DIR/webroot/link.txt"
-start_dashboard --clock event --client-buffer 16384 --ring 1000 --stall-timeout 3s --web-root "$T_DIR/webroot"
+start_dashboard --clock event --client-buffer 16384 --ring 1000 --stall-timeout 3s --web-root "$T_DIR/webroot" \
+    --max-clients 2
 wait_messages "$(count_lines "$FIXTURES/quakes.tsv")"
 
 PYTHONPATH=$ROOT/tests/tools $PY - "$ROOT" <<'PY'
@@ -121,6 +124,18 @@ now = get("/api/quakes")["metadata"]["now"]
 slow = SSEClient("127.0.0.1", port, rcvbuf=4096)      # never reads after the headers
 fast = SSEClient("127.0.0.1", port)
 assert fast.next(0.3) is None and slow.next(0.3) is None
+# --max-clients 2: a third stream is refused, politely.
+third = SSEClient("127.0.0.1", port)
+try:
+    third.next(2.0)
+    raise AssertionError("a third stream was accepted with --max-clients 2")
+except AssertionError as e:
+    assert "HTTP 503" in str(e), e
+assert third.headers.get("retry-after") == "5", third.headers
+third.close()
+m = urllib.request.urlopen(base + "/metrics", timeout=5).read().decode()
+assert "sismo_dashboard_sse_clients_rejected_total 1\n" in m and "sismo_dashboard_sse_clients 2\n" in m
+print("ok --max-clients 2: the third stream gets 503 with Retry-After")
 p = producer(bootstrap)
 N, pad = 400, "x" * 3000
 t0 = time.monotonic()

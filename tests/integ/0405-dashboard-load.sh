@@ -28,20 +28,7 @@ assert_eq "$(metric sismo_dashboard_sse_clients)" $CLIENTS "clients connected"
 rss1=$(rss_kb)
 
 # 200 events, about 700 bytes each.
-$PY - "$T_DIR/events.tsv" $EVENTS <<'PY'
-import json, sys
-from datetime import datetime, timedelta, timezone
-t0 = datetime(2025, 12, 7, 3, 30, tzinfo=timezone.utc)
-with open(sys.argv[1], "w") as f:
-    for i in range(int(sys.argv[2])):
-        t = (t0 + timedelta(seconds=i)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        v = {"id": f"load{i}", "magnitud": 1 + (i % 60) / 10, "lugar": f"Load test event {i}, somewhere far away",
-             "latitud": -60 + (i % 120), "longitud": -170 + (i * 7) % 340, "profundidad_km": 10.0,
-             "timestamp": t, "tsunami": False, "actualizado": t, "tipo": "earthquake", "estado": "automatic",
-             "alerta": None, "tipo_magnitud": "ml", "url": f"https://earthquake.usgs.gov/earthquakes/eventpage/load{i}",
-             "ids": [f"load{i}"]}
-        f.write(f"load{i}\t{json.dumps(v)}\n")
-PY
+$PY "$ROOT/tests/tools/synthquakes.py" $EVENTS load > "$T_DIR/events.tsv"
 t1=$(date +%s%N)
 produce_tsv "$TOPIC" "$T_DIR/events.tsv"
 rc=0; wait "${PIDS[sseload]}" || rc=$?

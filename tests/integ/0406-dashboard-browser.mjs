@@ -6,7 +6,7 @@
 // env: DASH (base URL), EXPECT (dashexpect JSON), WINDOWS_IN_DAY (expected chart bars),
 //      OUT (screenshots), KPRODUCE (produce command prefix, space separated), LIVE_TSV
 //      (the live event to produce), LIVE_ID, LIVE_TIME (its origin, ms), RESTART (command that restarts the dashboard
-//      on the same port), DASH_PID.
+//      on the same port), DASH_PID, STATUS_KPRODUCE (produce command prefix for the status topic; records on stdin).
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -69,6 +69,7 @@ try {
   await page.evaluate(() => { window.__sameDocument = true; });
   await page.waitForSelector('#conn-status[data-state="live"]', { timeout: 5000 });
   check(true, 'page loaded, stream live');
+  check(await page.locator('#feed-banner').isHidden(), 'no feed banner before any status record');
   // Overview (docs/img/dashboard.png is one of these): the day's largest event opened.
   const largest = exp.summary.day.max_id;
   if (largest) {
@@ -92,6 +93,13 @@ try {
     const max = await card('stat-max'), avg = await card('stat-avg');
     check(s.max == null ? max === '' : Number(max) === s.max, `${range}: Largest card = ${s.max}`);
     check(s.avg == null ? avg === '' : Math.abs(Number(avg) - s.avg) < 1e-9, `${range}: Average card = ${s.avg}`);
+    // What a person reads, not only the data attributes.
+    const shown = async (id) => (await page.locator(`#${id} .stat-value`).textContent()).trim();
+    check(await shown('stat-total') === s.count.toLocaleString('en-US'), `${range}: Events card reads ${s.count}`);
+    check(await shown('stat-max') === (s.max == null ? '–' : `M ${mag1(s.max).toFixed(1)}`), `${range}: Largest card reads M ${s.max}`);
+    check(await shown('stat-avg') === (s.avg == null ? '–' : s.avg.toFixed(2)), `${range}: Average card reads ${s.avg}`);
+    check(await shown('stat-m45') === String(s.m45) && await shown('stat-tsunami') === String(s.tsunami),
+      `${range}: M4.5+ and Tsunami cards read ${s.m45} and ${s.tsunami}`);
     const listed = await page.locator('#quake-rows tr').count();
     check(listed === Math.min(50, ids.length), `${range}: list shows ${Math.min(50, ids.length)} rows`);
     if (ids.length) {
@@ -212,9 +220,47 @@ try {
   check(await page.locator('#quake-rows tr').first().getAttribute('data-id') === env.LIVE_ID, 'live event heads the list');
   check(await page.locator('path.quake-ring').count() === hourAfter, `${hourAfter} under-one-hour rings, the live event's included`);
   check(await page.locator('.toast').count() >= 1, 'a significant live event raises a notice');
+  // Its place holds markup: shown as text everywhere, never turned into an element.
+  const place = 'Live test <img src=x id=xss1>event, South Pacific Ocean';
+  check((await page.locator('#quake-rows tr').first().textContent()).includes(place), 'markup in a place name is listed as text');
+  check((await page.locator('.toast').first().textContent()).includes(place), 'markup in a place name is shown as text in the notice');
+  await page.locator(`path.quake-marker[data-id="${env.LIVE_ID}"]`).dispatchEvent('click');
+  await page.waitForSelector(`.leaflet-popup .pop[data-id="${env.LIVE_ID}"]`, { timeout: 3000 });
+  check((await page.locator('.leaflet-popup .pop-place').textContent()) === place, 'markup in a place name is shown as text in the popup');
+  check(await page.evaluate(() => document.getElementById('xss1') === null && !document.querySelector('img[src="x"]')),
+    'no element made from a place name');
   await page.waitForTimeout(1800); // let the entry animation finish before the screenshot
   await page.keyboard.press('Escape');
   await page.screenshot({ path: `${env.OUT}/dashboard.png`, fullPage: true });
+
+  // The live feed banner: status records of the ingester, produced here with emitido = now.
+  const [scmd, ...sargs] = env.STATUS_KPRODUCE.split(' ');
+  const iso = (ms) => new Date(ms).toISOString();
+  const status = (estado, error) => {
+    const t = Date.now();
+    const v = { componente: 'ingest', fuente: 'https://earthquake.usgs.gov/earthquakes/feed/v1.0/summary/all_hour.geojson',
+      estado, error, ultimo_ok: null, emitido: iso(t), nuevos: 0, revisados: 0 };
+    execFileSync(scmd, [...sargs, '-'], { input: `ingest\t${JSON.stringify(v)}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
+    return t;
+  };
+  const reason = "GET 'https://earthquake.usgs.gov/...': Couldn't resolve host <b id=xss2>x</b>";
+  const tErr = status('error', reason);
+  const t1 = Date.now();
+  await page.waitForSelector('#feed-banner[data-state="error"]:not([hidden])', { timeout: 2000 });
+  check(true, `feed error: banner shown ${Date.now() - t1} ms after the status record was produced`);
+  const banner = await page.locator('#feed-banner-text').textContent();
+  const hhmm = new Date(tErr).toISOString().slice(11, 16);
+  check(banner.includes(`unreachable since ${hhmm} UTC`) && banner.includes(reason) && banner.includes('showing stored data'),
+    `banner names the failure time, the reason (as text) and says stored data is shown: "${banner}"`);
+  check(await page.evaluate(() => document.getElementById('xss2') === null), 'no element made from the reason');
+  await page.screenshot({ path: `${env.OUT}/dashboard-banner.png` });
+  status('ok', null);
+  const t2 = Date.now();
+  await page.waitForSelector('#feed-banner[hidden]', { state: 'attached', timeout: 2000 });
+  check(true, `feed ok again: banner hidden ${Date.now() - t2} ms after the record was produced`);
+  await page.waitForSelector('#feed-banner[data-state="silent"]:not([hidden])', { timeout: 3 * 2000 + 4000 });
+  check((await page.locator('#feed-banner-text').textContent()).includes('Ingest silent'),
+    `no record for 3 intervals: "ingest silent" banner after ${Date.now() - t2} ms`);
 
   // Reconnect: the server goes away, the page says so, comes back by itself.
   process.kill(Number(env.DASH_PID), 'SIGTERM');
@@ -240,6 +286,19 @@ try {
   const mapW = (await phone.locator('#map').boundingBox()).width;
   check(mapW > 330, `phone: map spans the screen (${mapW.toFixed(0)} px)`);
   await phone.screenshot({ path: `${env.OUT}/dashboard-phone.png`, fullPage: true });
+
+  // The online layer, picked by hand: its tile requests carry the page's origin as Referer
+  // (OpenStreetMap's tile policy; the page itself sends no referrer). Answered locally.
+  const tileReferers = [];
+  await phone.route('https://tile.openstreetmap.org/**', (route) => {
+    tileReferers.push(route.request().headers().referer ?? null);
+    route.fulfill({ status: 204 });
+  });
+  await phone.locator('.leaflet-control-layers').hover();
+  await phone.getByLabel('OpenStreetMap (online)').check();
+  for (let i = 0; i < 30 && tileReferers.length === 0; i++) await phone.waitForTimeout(100);
+  check(tileReferers.length > 0 && tileReferers.every((r) => r === `${base}/`),
+    `OpenStreetMap tiles are requested with Referer ${base}/ (got ${tileReferers.length}: ${tileReferers.slice(0, 2)})`);
 
   check(foreign.length === 0, `every request stayed on ${base} (${foreign.slice(0, 3).join(', ')})`);
   check(errors.length === 0, `no page errors (${errors.slice(0, 3).join(' | ')})`);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # 0407: `sismo dashboard` command-line and start-up errors are clear and never hang.
-# Must hold afterwards: a bad --clock, --listen or numeric option exits 2 with the reason
-# and a --help hint; a port already in use, a missing --web-root and an unreachable broker
+# Must hold afterwards: a bad --clock, --listen or numeric option, or two options naming
+# the same topic, exits 2 with the reason and a --help hint; a port already in use, a missing --web-root and an unreachable broker
 # exit 1 with "cannot listen on '...'", "web root '...'" and "cannot reach Kafka at '...'"
 # (the last within --connect-timeout); --listen with port 0 prints the port it bound and
 # serves on it; SIGINT stops it with status 0.
@@ -20,6 +20,9 @@ expect_fail 2 "bad listen address 'localhost': expected HOST:PORT" --listen loca
 expect_fail 2 "bad listen address '127.0.0.1:99999'" --listen 127.0.0.1:99999
 expect_fail 2 "--client-buffer >= 1024" --client-buffer 10
 expect_fail 2 "Try 'sismo dashboard --help'" --window -5s
+expect_fail 2 "--status-interval positive" --status-interval 0s
+expect_fail 2 "--topic, --stats-topic and --status-topic must differ" --topic a --status-topic a
+expect_fail 2 "--topic, --stats-topic and --status-topic must differ" --stats-topic b --status-topic b
 
 port=$(free_port)
 $PY -c 'import socket,sys,time; s=socket.socket(); s.bind(("127.0.0.1",int(sys.argv[1]))); s.listen(); time.sleep(30)' "$port" &

@@ -1,6 +1,7 @@
 # lib-dashboard.sh - helpers for the 04xx dashboard tests; source it after lib.sh.
 #
-#   DASH_TOPICS           "sismos:3 sismos-stats:1" with run-unique names in $TOPIC, $STATS_TOPIC
+#   DASH_TOPICS           "sismos:3 sismos-stats:1 sismo-status:1" with run-unique names in
+#                         $TOPIC, $STATS_TOPIC, $STATUS_TOPIC
 #   start_dashboard ARGS  runs `sismo dashboard` on a free port (plus ARGS), waits until it
 #                         answers /healthz; sets $DASH (http://127.0.0.1:PORT), $DASH_PORT and
 #                         ${PIDS[dashboard]}
@@ -11,13 +12,14 @@
 #   stop_dashboard        SIGTERM; the dashboard must exit 0 (leak-free under ASan)
 export TOPIC=$(uniq sismos)
 export STATS_TOPIC=$(uniq sismos-stats)
-DASH_TOPICS=("$TOPIC:3" "$STATS_TOPIC:1")
+export STATUS_TOPIC=$(uniq sismo-status)
+DASH_TOPICS=("$TOPIC:3" "$STATS_TOPIC:1" "$STATUS_TOPIC:1")
 FIXTURES=$ROOT/tests/fixtures/dashboard
 
 start_dashboard() {
     DASH_PORT=$(free_port)
     bg dashboard "$SISMO" dashboard -b "$BOOTSTRAP" --listen "127.0.0.1:$DASH_PORT" \
-        --topic "$TOPIC" --stats-topic "$STATS_TOPIC" "$@"
+        --topic "$TOPIC" --stats-topic "$STATS_TOPIC" --status-topic "$STATUS_TOPIC" "$@"
     DASH=http://127.0.0.1:$DASH_PORT
     wait_until 20 curl -sf "$DASH/healthz"
     export DASH DASH_PORT

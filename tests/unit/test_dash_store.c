@@ -119,6 +119,41 @@ static void test_merges(void)
     dash_store_release(&s);
 }
 
+/* One record may name as many stored entries as it has ids (QUAKE_MAX_IDS): every one of
+ * them is the same event and goes, none is left behind half re-indexed. */
+static void test_merge_many(void)
+{
+    dash_store_t s;
+    dash_store_init(&s, 7 * 24 * HOUR, 1000);
+    quake_t q;
+    quake_init(&q);
+    log_t l = {.n = 0};
+    enum { N = 12 };
+    char names[N][8];
+    const char *ids[N + 2];
+    ids[0] = "big";
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "x%02d", i);
+        mk(&q, names[i], 1, 2.0, T0, T0, NULL);
+        dash_store_put(&s, &q, T0, record, &l);
+        ids[i + 1] = names[i];
+    }
+    ids[N + 1] = NULL;
+    TEST_EQ_INT(s.n, N);
+    mk(&q, "big", 1, 5.0, T0, T0 + 1, ids);
+    dash_store_put(&s, &q, T0, record, &l);
+    TEST_EQ_INT(s.n, 1);
+    TEST_EQ_INT(l.n, 2 * N + 1);
+    TEST_EQ_STR(l.lines[l.n - 1], "new big");
+    for (int i = 0; i < N; i++)
+        TEST_ASSERT(dash_store_get(&s, names[i]) == NULL, "%s still stored", names[i]);
+    /* A tombstone for the survivor leaves the store empty. */
+    dash_store_tombstone(&s, "big", record, &l);
+    TEST_EQ_INT(s.n, 0);
+    quake_release(&q);
+    dash_store_release(&s);
+}
+
 static void test_retention_and_capacity(void)
 {
     dash_store_t s;
@@ -236,6 +271,7 @@ int test_dash_store(void)
 {
     test_revisions_and_tombstones();
     test_merges();
+    test_merge_many();
     test_retention_and_capacity();
     test_select_and_summary();
     return test_failures;

@@ -1,7 +1,7 @@
 // feed.js - the page's only data source: sismo's API (never USGS directly).
 //
-// 1. GET /api/quakes and /api/stats (snapshots, each stamped with the id of the last stream
-//    event it reflects);
+// 1. GET /api/quakes, /api/stats and /api/status (snapshots, each stamped with the id of the
+//    last stream event it reflects);
 // 2. EventSource /api/stream?last_event_id=<the older stamp>: the server replays every change
 //    made after the snapshots, then streams live. Events carry whole features, so applying
 //    one twice is harmless.
@@ -9,7 +9,8 @@
 //    resumes without a gap; if the server cannot resume (restarted, or the client was away
 //    too long) it sends `reset` and we reload the snapshots.
 //
-// Emits: 'snapshot' {quakes, stats}, 'event' {type, data}, 'status' {state, detail}.
+// Emits: 'snapshot' {quakes, stats, status}, 'event' {type, data}, 'status' {state, detail}
+// (the connection to sismo; the live feed's health arrives as 'event' of type 'status').
 
 const RETRY_MS = 3000;
 
@@ -18,11 +19,14 @@ function seqOf(id) {
   return m ? { inst: m[1], seq: Number(m[2]) } : null;
 }
 
-/** The older of two event ids (same server instance), else the first. */
-function olderId(a, b) {
-  const x = seqOf(a), y = seqOf(b);
-  if (x && y && x.inst === y.inst) return x.seq <= y.seq ? a : b;
-  return a;
+/** The oldest of event ids from one server instance; the first if they differ in instance. */
+function oldestId(first, ...ids) {
+  let best = first;
+  for (const id of ids) {
+    const x = seqOf(best), y = seqOf(id);
+    if (x && y && x.inst === y.inst && y.seq < x.seq) best = id;
+  }
+  return best;
 }
 
 async function getJSON(url) {
@@ -52,9 +56,10 @@ export class Feed extends EventTarget {
   async start() {
     this.close();
     try {
-      const [quakes, stats] = await Promise.all([getJSON('/api/quakes'), getJSON('/api/stats')]);
-      this.lastId = olderId(quakes.metadata.last_event_id, stats.last_event_id);
-      this.emit('snapshot', { quakes, stats });
+      const [quakes, stats, status] = await Promise.all(
+        [getJSON('/api/quakes'), getJSON('/api/stats'), getJSON('/api/status')]);
+      this.lastId = oldestId(quakes.metadata.last_event_id, stats.last_event_id, status.last_event_id);
+      this.emit('snapshot', { quakes, stats, status });
       this.open();
     } catch (err) {
       this.status('offline', 'server unreachable');
@@ -84,7 +89,7 @@ export class Feed extends EventTarget {
         this.status('reconnecting');
       }
     };
-    for (const type of ['new', 'revised', 'removed', 'window']) {
+    for (const type of ['new', 'revised', 'removed', 'window', 'status']) {
       es.addEventListener(type, (e) => {
         this.lastId = e.lastEventId || this.lastId;
         this.received++;

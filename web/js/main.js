@@ -22,6 +22,7 @@ const state = {
   classes: new Set(CLASSES.map((c) => c.key)),
   selected: null,
   fresh: new Map(),       // id -> time it arrived live (animations)
+  feed: null,             // the live feed's health (/api/status "status"), for the banner
   loaded: false,
 };
 
@@ -161,6 +162,37 @@ function setStatus({ state: s, detail }) {
   el.querySelector('.conn-text').textContent = detail && s !== 'live' ? `${text} (${detail})` : text;
 }
 
+// ---- live feed banner: the ingester's status, judged by the server (dash_status.h) ----
+
+/** "20:41 UTC", or with the date when it is not today (UTC). */
+function fmtSince(ms) {
+  const full = fmtUTC(ms);
+  return full.slice(0, 10) === fmtUTC(Date.now()).slice(0, 10) ? `${full.slice(11, 16)} UTC` : `${full.slice(0, 16)} UTC`;
+}
+
+function fmtInterval(ms) {
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s} s` : `${Math.round(s / 60)} min`;
+}
+
+function renderBanner() {
+  const el = $('#feed-banner');
+  const st = state.feed;
+  const ing = st && st.ingest;
+  let text = null;
+  if (st && st.state === 'error') {
+    text = `USGS feed unreachable since ${fmtSince(st.since)}: ${ing.error || 'unknown error'}; ` +
+      'showing stored data, retrying.';
+  } else if (st && st.state === 'silent') {
+    text = `Ingest silent: no word from the ingester since ${fmtSince(st.since)} ` +
+      `(it reports every ${fmtInterval(st.interval_ms)}); showing stored data.` +
+      (ing && ing.estado === 'error' && ing.error ? ` Last error: ${ing.error}` : '');
+  }
+  el.dataset.state = st ? st.state : 'unknown';
+  el.hidden = text == null;
+  $('#feed-banner-text').textContent = text ?? '';
+}
+
 function renderClockNote() {
   const note = $('#clock-note');
   note.textContent = state.clock === 'event'
@@ -227,12 +259,14 @@ function render() {
 
 // ---- feed ----
 
-function applySnapshot({ quakes, stats }) {
+function applySnapshot({ quakes, stats, status }) {
   state.clock = quakes.metadata.clock;
   state.serverNow = null; // a reload may come from a restarted server: take its clock as is
   setServerNow(quakes.metadata.now);
   state.quakes = new Map(quakes.features.map((f) => [f.id, f]));
   state.windows = new Map(stats.windows.map((w) => [w.start, w]));
+  state.feed = status.status;
+  renderBanner();
   state.loaded = true;
   document.body.dataset.loaded = 'true';
   schedule();
@@ -253,6 +287,9 @@ function applyEvent({ type, data }) {
     if (state.selected === data.id) state.selected = null;
   } else if (type === 'window') {
     state.windows.set(data.window.start, data.window);
+  } else if (type === 'status') {
+    state.feed = data.status;
+    renderBanner();
   }
   schedule();
 }

@@ -131,7 +131,10 @@ export class QuakeMap {
     offline.addTo(map);
     offlineBasemap(offline, base).catch((e) => console.warn(e));
     // Online tiles only if the user picks them: nothing is fetched from the internet before.
+    // OpenStreetMap's tile policy requires a Referer, which the page's no-referrer policy
+    // would withhold (tiles come back "Access blocked"): send the origin, for tiles only.
     const osm = L.tileLayer('https://tile.openstreetmap.org/{z}/{x}/{y}.png', {
+      referrerPolicy: 'strict-origin-when-cross-origin',
       maxZoom: 19, attribution: '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
     });
     L.control.layers({ 'Offline world (Natural Earth)': offline, 'OpenStreetMap (online)': osm },
