@@ -297,14 +297,22 @@ static int start_all(up_run_t *r, char *err, size_t errlen)
         add_child(r, "ingest", 0, 0, 60000, a);
     }
     int color = !c->no_color && isatty(STDERR_FILENO) && !getenv("NO_COLOR");
+    /* Static group members (group.instance.id): a restarted child gets its partitions back
+     * at once instead of waiting for the dead process's session to time out. */
     const char *aa[] = {"alerts", "-b", b, "--log", alerts_log, "--min-mag", minmag,
-                        color ? "--color" : "--no-color", NULL};
+                        color ? "--color" : "--no-color", "-X", "group.instance.id=sismo-up-alerts",
+                        NULL};
     add_child(r, "alerts", 1, 0, 30000, aa);
     const char *as[] = {"stats", "-b", b, "--state", stats_state, "--quiet", "--watermark",
-                        stats_watermark(c), NULL};
+                        stats_watermark(c), "-X", "group.instance.id=sismo-up-stats", NULL};
     add_child(r, "stats", 0, 0, 30000, as);
+    /* The feed banner needs ingest's poll interval; a replay ends, so it has none. */
+    char status_iv[32];
+    snprintf(status_iv, sizeof status_iv, "%lldms", (long long)iv);
     const char *ad[] = {"dashboard", "-b", b, "--listen", c->listen, "--clock",
-                        c->replay.n ? "event" : "wall", NULL};
+                        c->replay.n ? "event" : "wall",
+                        c->replay.n ? "--status-topic" : "--status-interval",
+                        c->replay.n ? "" : status_iv, NULL};
     add_child(r, "dashboard", 0, 0, 30000, ad);
     for (int i = first; i < r->n; i++)
         if (sis_signal_stop_requested() || up_sup_start(r->sup, i, err, errlen) != SIS_OK)
