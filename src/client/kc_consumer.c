@@ -22,6 +22,9 @@ struct kc_consumer {
     int io_fds[2]; /* pipe for kc_consumer_io_fd(): [0] read end (owner), [1] librdkafka's */
     kc_start_offset_cb_t *start_offset;
     void *start_opaque;
+    /* from_beginning: positions of partitions given up in a rebalance, so that getting one
+     * back resumes where this process stopped instead of rewinding again. */
+    rd_kafka_topic_partition_list_t *resume;
 };
 
 /* Caller's thread (inside rd_kafka_consumer_poll): applies assignments, optionally
@@ -41,8 +44,14 @@ static void kc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                                                                     : o;
             }
         } else if (c->from_beginning) {
-            for (int i = 0; i < parts->cnt; i++)
-                parts->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
+            for (int i = 0; i < parts->cnt; i++) {
+                rd_kafka_topic_partition_t *prev =
+                    c->resume ? rd_kafka_topic_partition_list_find(
+                                    c->resume, parts->elems[i].topic, parts->elems[i].partition)
+                              : NULL;
+                parts->elems[i].offset =
+                    prev && prev->offset >= 0 ? prev->offset : RD_KAFKA_OFFSET_BEGINNING;
+            }
         }
         rd_kafka_assign(rk, parts);
         c->assigned = parts->cnt;
@@ -55,6 +64,21 @@ static void kc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             if (cerr && cerr != RD_KAFKA_RESP_ERR__NO_OFFSET)
                 sis_log_warn(st->tag, "commit before giving up partitions failed: %s",
                              rd_kafka_err2str(cerr));
+        }
+        if (c->from_beginning && !rd_kafka_position(rk, parts)) {
+            if (!c->resume)
+                c->resume = rd_kafka_topic_partition_list_new(parts->cnt);
+            for (int i = 0; i < parts->cnt; i++) {
+                const rd_kafka_topic_partition_t *p = &parts->elems[i];
+                rd_kafka_topic_partition_t *r =
+                    rd_kafka_topic_partition_list_find(c->resume, p->topic, p->partition);
+                if (!r)
+                    r = rd_kafka_topic_partition_list_add(c->resume, p->topic, p->partition);
+                if (p->offset >= 0)
+                    r->offset = p->offset;
+                else if (r->offset < 0)
+                    r->offset = RD_KAFKA_OFFSET_INVALID;
+            }
         }
         rd_kafka_assign(rk, NULL);
         c->assigned = 0;
@@ -325,6 +349,8 @@ int kc_consumer_close(kc_consumer_t *c, char *errbuf, size_t errlen)
         if (c->io_fds[i] >= 0)
             close(c->io_fds[i]);
     kc_handle_state_destroy(&c->st);
+    if (c->resume)
+        rd_kafka_topic_partition_list_destroy(c->resume);
     free(c);
     return rc;
 }

@@ -185,9 +185,13 @@ static int broker_ready(up_run_t *r)
     return up_port_open(host, port, 100);
 }
 
+/* Ready = serving, and holding every quake the topic held at its start (so a restart shows
+ * the earlier quakes at once). */
 static int dashboard_ready(up_run_t *r)
 {
-    return up_http_get(r->dash_host, r->dash_port, "/healthz", 200, NULL, 0) == 200;
+    char body[4096];
+    return up_http_get(r->dash_host, r->dash_port, "/healthz", 200, body, sizeof body) == 200 &&
+           strstr(body, "\"caught_up\":true") != NULL;
 }
 
 static int create_topics(up_run_t *r, char *err, size_t errlen)

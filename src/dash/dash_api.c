@@ -19,7 +19,9 @@
  *       event window       data {"now":MS,"window":Window}
  *       event status       data {"now":MS,"status":Status}: the feed's state or error changed
  *       event reset        data {"reason":"gap"|"unknown-id"}: reload the snapshots
- *   GET /healthz                                   {"status":"ok",...} (liveness)
+ *   GET /healthz                                   {"status":"ok","caught_up":B,...} (liveness;
+ *                                                  caught_up once the quake topic was read
+ *                                                  to its end)
  *   GET /metrics                                   Prometheus text format 0.0.4
  *   anything else                                  the page and its assets (http_static.h)
  *
@@ -156,10 +158,16 @@ static void healthz(http_req_t *req, void *arg)
 {
     dash_app_t *a = arg;
     sis_buf_t b = SIS_BUF_INIT;
+    /* caught_up: the snapshot holds everything the topic held when the dashboard started
+     * (what `sismo up` waits for before it says "ready"). */
+    if (!a->caught_up && kc_consumer_lag(a->consumer, a->conf.topic) == 0)
+        a->caught_up = 1;
     sis_buf_printf(&b,
-                   "{\"status\":\"ok\",\"uptime_s\":%lld,\"quakes\":%zu,\"windows\":%zu,"
+                   "{\"status\":\"ok\",\"caught_up\":%s,\"uptime_s\":%lld,\"quakes\":%zu,"
+                   "\"windows\":%zu,"
                    "\"clients\":%zu,\"ingest\":\"%s\",\"consumer\":{\"assigned\":%d,"
                    "\"lag\":%lld,\"messages\":%llu}}\n",
+                   a->caught_up ? "true" : "false",
                    (long long)((sis_mono_ms() - a->started_mono_ms) / 1000), a->store.n,
                    a->windows.n, http_sse_stats(a->sse)->clients,
                    dash_status_state(&a->status, sis_wall_ms()),

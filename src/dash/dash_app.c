@@ -436,11 +436,11 @@ int dash_app_run(const dash_conf_t *conf, char *errbuf, size_t errlen)
     /* fetch.wait.max.ms: an idle fetch returns after 100 ms instead of 500, so a new event
      * reaches the page sooner (the cost is a few idle fetches per second).
      * topic.metadata.refresh.interval.ms: a subscribed topic created after the start (the
-     * ingester creates sismo-status) is picked up within 10 s instead of 5 min, for one
-     * Metadata request every 10 s. */
+     * ingester creates sismo-status) is picked up within a second instead of 5 min, for
+     * one small Metadata request a second. */
     static const char *const consumer_defaults[] = {
         "enable.auto.commit", "false", "fetch.wait.max.ms", "100",
-        "topic.metadata.refresh.interval.ms", "10000", NULL};
+        "topic.metadata.refresh.interval.ms", "1000", NULL};
     kc_consumer_conf_t cc = {.group = group,
                              .topics = &topics,
                              .from_beginning = 1,

@@ -53,6 +53,7 @@ typedef struct dash_app {
     char fatal_reason[256];
     int64_t started_ms;          /* wall clock at start */
     int64_t started_mono_ms;
+    int caught_up;          /* latched: the quake topic was once read to its end (lag 0) */
     sis_ratelimit_t bad_log[3];  /* invalid-message warnings: quakes, windows, status */
     sis_ratelimit_t err_log;     /* consumer error warnings */
 } dash_app_t;
