@@ -3,7 +3,7 @@
 #   make                 build build/sismo (installs nothing)
 #   make deps            install missing Debian and npm packages (scripts/deps.sh)
 #   make test-deps       same, plus the test peers (kcat, python clients, chromium...)
-#   make run             deps + build + `sismo up` (the main job)
+#   make run             deps + build + `sismo up` (the main job); ARGS="--simulate" etc.
 #   make test            deps + build + unit and integration tests (TESTS=0501 to pick)
 #   make unit            unit tests only (SUITE=sis_buf to pick one suite)
 #   make integ           integration tests only
@@ -106,7 +106,7 @@ test-deps:
 
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(BUILD)/sismo up
+	$(BUILD)/sismo up $(ARGS)
 
 test: test-deps
 	@$(MAKE) --no-print-directory all
