@@ -14,7 +14,6 @@
 . "$(dirname "$0")/lib-alerts.sh"
 need_shared
 start_broker "$(uniq sismos1):3" "$(uniq sismos2):3"
-opts=(-X session.timeout.ms=3500 -X heartbeat.interval.ms=300)
 
 last_assigned() { grep 'assigned [0-9]* partitions' "$1" | tail -1 | awk '{print $(NF-1)}'; }
 split_done() { # both members hold partitions, 3 in total
@@ -22,7 +21,7 @@ split_done() { # both members hold partitions, 3 in total
     [ -n "$a" ] && [ -n "$b" ] && [ "$a" -ge 1 ] && [ "$b" -ge 1 ] && [ $((a + b)) = 3 ]
 }
 member() { # NAME TOPIC GROUP LOG
-    bg "$1" "$SISMO" alerts -b "$BOOTSTRAP" --topic "$2" --group "$3" --log "$4" "${opts[@]}"
+    bg "$1" "$SISMO" alerts -b "$BOOTSTRAP" --topic "$2" --group "$3" --log "$4" "${ALERTS_GROUP_OPTS[@]}"
 }
 stop() {
     kill -TERM "${PIDS[$1]}"; local rc=0; wait "${PIDS[$1]}" || rc=$?; unset "PIDS[$1]"
