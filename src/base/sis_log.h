@@ -4,6 +4,8 @@
  * Line format (one line per call, written with a single write(2) so lines from several
  * processes sharing a terminal do not interleave):
  *   2026-11-25T20:06:39.123Z INFO  ingest: poll done new=3 revised=1 ...
+ * Control characters in the message (which often quotes text from the network) are written
+ * as "\x1b" (C0, DEL) or "\u009b" (C1), so a line cannot drive the terminal or split itself.
  * The level threshold comes from SISMO_LOG (error|warn|info|debug), default info.
  */
 #ifndef SIS_LOG_H

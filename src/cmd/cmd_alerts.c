@@ -157,6 +157,12 @@ static int handle(alerts_run_t *r, const kc_msg_t *m, char *err, size_t errlen)
             r->n.alerts++;
         else
             r->n.updates++;
+        if (d.behind_log)
+            sis_log_warn(TAG,
+                         "%s/%d offset %lld: event %s was never alerted, yet the log has lines "
+                         "for later offsets of this partition: the log is older than the topic "
+                         "(recreated?); deciding this partition anew from here",
+                         m->topic, m->partition, (long long)m->offset, q->id);
         sis_log_info(TAG, "%s %s: %s", alert_kind_name(d.kind), q->id, d.reason);
         sis_buf_reset(&r->box);
         alert_box_render(&r->box, q, &d, r->color);

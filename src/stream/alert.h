@@ -34,6 +34,9 @@ typedef struct alert_decision {
     double prev_mag;
     int prev_has_level;
     char prev_level[ALERT_LEVEL_LEN];
+    /* ALERTA at an offset the log claims handled: the log is older than the partition's
+     * offsets (alert_state.h, "Replays"). */
+    int behind_log;
 } alert_decision_t;
 
 /* Formats v with `prec` decimals ("%.*f") into buf and returns buf; a result that rounds to

@@ -301,8 +301,15 @@ int alert_log_catch_up(alert_log_t *l, char *errbuf, size_t errlen)
     struct stat sb;
     if (fstat(l->fd, &sb) == 0 && sb.st_size == l->rd_off)
         return SIS_OK; /* the common case: nothing new, one system call */
+    /* Under a shared lock no writer is between its write and its sync: a writer whose sync
+     * fails truncates its line away again, and a process that had read that line would
+     * believe in an alert that is not in the log (and skip the event for good). */
+    if (lock_fd(l, LOCK_SH, errbuf, errlen) != SIS_OK)
+        return SIS_ERR;
     off_t end_pos;
-    return catch_up(l, &end_pos, errbuf, errlen);
+    int rc = catch_up(l, &end_pos, errbuf, errlen);
+    lock_fd(l, LOCK_UN, NULL, 0);
+    return rc;
 }
 
 int alert_log_lock(alert_log_t *l, char *errbuf, size_t errlen)

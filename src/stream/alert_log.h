@@ -59,7 +59,8 @@ alert_log_t *alert_log_open(const char *path, alert_log_entry_fn fn, void *ctx, 
                             size_t errlen);
 
 /* Reads the lines other processes appended since the last call (cheap when there are
- * none: one fstat). */
+ * none: one fstat). Takes a shared lock to read, so it waits while another process is
+ * appending: a line is seen only once it is durable. */
 int alert_log_catch_up(alert_log_t *l, char *errbuf, size_t errlen);
 
 /* Takes the exclusive lock, reads what others appended and repairs a torn tail. Decide,

@@ -29,7 +29,7 @@ typedef struct id_slot {
 typedef struct part_offset {
     char *topic; /* owned */
     int32_t partition;
-    int64_t offset; /* highest logged offset */
+    int64_t offset; /* offset of the partition's last line in the log */
 } part_offset_t;
 
 struct alert_state {
@@ -157,6 +157,13 @@ void alert_state_decide(const alert_state_t *st, const alert_rule_t *rule, const
     if (topic && offset >= 0) {
         int64_t logged = alert_state_logged_offset(st, topic, partition);
         if (offset <= logged) {
+            /* A first alert is never a replay (alert_state.h): decide it normally. */
+            if (q && q->has_mag && !find_event(st, q, NULL) &&
+                alert_rule_match(rule, q, d->reason, sizeof d->reason)) {
+                d->kind = ALERT_ALERTA;
+                d->behind_log = 1;
+                return;
+            }
             d->kind = ALERT_REPLAYED;
             snprintf(d->reason, sizeof d->reason,
                      "ya tratado: el log llega al offset %lld de %s/%d", (long long)logged, topic,
@@ -233,8 +240,7 @@ void alert_state_record(alert_state_t *st, const quake_t *q, const char *topic,
     for (size_t i = 0; i < st->n_parts; i++) {
         part_offset_t *p = &st->parts[i];
         if (p->partition == partition && !strcmp(p->topic, topic)) {
-            if (offset > p->offset)
-                p->offset = offset;
+            p->offset = offset;
             return;
         }
     }

@@ -9,7 +9,9 @@
 #   - --color to a file, a terminal by default, --color with NO_COLOR=1: exactly
 #     box-seq.color ("\e" there stands for ESC);
 #   - every box line is 42 columns wide, measured independently (Python unicodedata);
-#   - nothing but boxes reaches stdout (logs go to stderr).
+#   - nothing but boxes reaches stdout (logs go to stderr);
+#   - the escape sequences in an event id (us7000box8) reach stderr's log lines escaped
+#     ("\x1b"), never raw.
 # The terminal runs go through script(1), which gives the command a pseudo-terminal.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-alerts.sh"
@@ -57,6 +59,14 @@ done
 for n in file_color tty file_env_color; do
     cmp -s "$T_DIR/$n.screen" "$T_DIR/expected.color" ||
         { diff <(cat -v "$T_DIR/$n.screen") <(cat -v "$T_DIR/expected.color") | head -20; fail "variant $n: output differs from box-seq.color"; }
+done
+for n in "${names[@]}"; do
+    errf=$T_DIR/$n.err; [ -s "$T_DIR/$n.stderr" ] && errf=$T_DIR/$n.stderr
+    grep -qF 'ALERTA us7000box8\x1b]0;pwn\x07\x1b[2J:' "$errf" ||
+        fail "variant $n: the id with escapes is not logged escaped: $(grep box8 "$errf")"
+    if LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]' "$errf"; then
+        fail "variant $n: control characters reached stderr"
+    fi
 done
 box_widths_ok "$T_DIR/file.screen" || fail "plain box lines are not 42 columns"
 box_widths_ok "$T_DIR/file_color.screen" || fail "coloured box lines are not 42 columns"

@@ -92,23 +92,24 @@ check_alerts --messages "$T_DIR/messages.tsv" --log "$log"
 # crash's alert was not lost (its offset had not been stored), the second's not doubled.
 group=$(uniq g-crash)
 log=$T_DIR/crash.log
-# (growing session timeouts shrink by less than 1 s per restart: see 0302)
-crash_run() { # NAME SESSION_MS FAULT
-    local rc=0
+# (group timing for restarts after a kill: restart_opts in lib-alerts.sh)
+crash_run() { # NAME START FAULT
+    local rc=0 opts
+    read -ra opts <<< "$(restart_opts "$2")"
     SISMO_ALERTS_FAULT=$3 "$SISMO" alerts -b "$BOOTSTRAP" --topic "$topic2" --group "$group" \
-        --log "$log" -X session.timeout.ms="$2" -X heartbeat.interval.ms=300 \
-        > "$T_DIR/$1.out" 2> "$T_DIR/$1.err" || rc=$?
+        --log "$log" "${opts[@]}" > "$T_DIR/$1.out" 2> "$T_DIR/$1.err" || rc=$?
     assert_eq "$rc" 137 "$1: killed by SIGKILL"
 }
 produce_tsv "$topic2" "$FIXTURES/revisions.tsv"
 cp "$FIXTURES/revisions.tsv" "$T_DIR/crash-messages.tsv"
-crash_run crash1 3500 before-log:4
+crash_run crash1 1 before-log:4
 assert_eq "$(wc -l < "$log")" 3 "lines logged before the crash before the 4th"
-crash_run crash2 3000 after-log:3
+crash_run crash2 2 after-log:3
 assert_eq "$(wc -l < "$log")" 6 "lines logged after the crash after the 3rd of run 2"
 produce_sentinels "$topic2" 3 "$T_DIR/crash-messages.tsv"
+read -ra opts <<< "$(restart_opts 3)"
 bg crash3 "$SISMO" alerts -b "$BOOTSTRAP" --topic "$topic2" --group "$group" --log "$log" \
-    -X session.timeout.ms=2500 -X heartbeat.interval.ms=300
+    "${opts[@]}"
 wait_until 60 sentinels_in 3 "$log"
 kill -TERM "${PIDS[crash3]}"; rc=0; wait "${PIDS[crash3]}" || rc=$?; unset "PIDS[crash3]"
 assert_eq "$rc" 0 "exit status of the run after the crashes"

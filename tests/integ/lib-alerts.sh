@@ -12,6 +12,19 @@
 #   check_alerts ARGS...   tests/tools/alerts_check.py (messages and logs, rules)
 #   box_widths_ok FILE  every non-empty console line is 42 columns wide (ANSI stripped,
 #                       display width measured with Python's unicodedata)
+#   ALERTS_GROUP_OPTS   -X options for group members that come and go cleanly
+#   restart_opts N      -X options for the Nth start of a process that is killed (-9) and
+#                       started again in the same group, echoed for `read -ra`
+#
+# Group timing depends on the broker. librdkafka's mock cluster elects a group's first leader
+# 3 s after its first join, holds a join into a running group for (the previous joiner's
+# session timeout - 1 s) and drops a member that waits in JoinGroup longer than the group's
+# session timeout; a killed member is evicted after its own session timeout. So on the mock,
+# restarts use short session timeouts that shrink by 0.5 s per restart, from 3.5 s to 1.5 s
+# (docs/ALERTS.md). Kafka and `sismo broker` refuse session timeouts under 6 s; there a
+# restarted process uses static membership (group.instance.id, the same for every start of
+# one test), which replaces its killed predecessor at once instead of waiting for its
+# session to expire. (The mock ignores instance ids for membership.)
 ALERTS_FEEDS=(all_day-2014-04-14T1152Z all_week-2014-04-15T1214Z all_hour-2017-12-03T2315Z
     significant_month-2019-10-26T1649Z 4.5_week-2020-10-10T1643Z all_week-2023-04-07T1723Z
     2.5_day-2025-12-06T2319Z 2.5_day-2025-12-07T0159Z 2.5_day-2025-12-07T0340Z)
@@ -70,4 +83,20 @@ with open(sys.argv[1], encoding="utf-8") as f:
                 print(f"{sys.argv[1]}:{n}: {width(line)} columns: {line}", file=sys.stderr)
 sys.exit(1 if bad else 0)
 PYEOF
+}
+
+if [ "$SISMO_TEST_BROKER" = mock ]; then
+    ALERTS_GROUP_OPTS=(-X session.timeout.ms=3500 -X heartbeat.interval.ms=300)
+else
+    ALERTS_GROUP_OPTS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
+fi
+
+restart_opts() {
+    if [ "$SISMO_TEST_BROKER" = mock ]; then
+        local s=$((3500 - 500 * ($1 - 1)))
+        [ $s -ge 1500 ] || s=1500
+        echo "-X session.timeout.ms=$s -X heartbeat.interval.ms=250 -X max.poll.interval.ms=6000"
+    else
+        echo "-X session.timeout.ms=6000 -X heartbeat.interval.ms=500 -X group.instance.id=$(uniq alerts)"
+    fi
 }

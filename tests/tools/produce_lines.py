@@ -7,8 +7,10 @@ Each line is one message: the key, a TAB, then the value; an empty value (or the
 `null`) is a tombstone. Lines without a TAB and lines starting with '#' are skipped. The
 producer is idempotent (one key's messages keep their order); --rate sends at most N messages
 a second (to keep traffic flowing during a test), --partition sends everything to partition P
-instead of the key's partition. This is the format `usgs2sismos.py FILE` prints.
+instead of the key's partition. SIGUSR1 lifts the rate limit: the rest is sent at once. This
+is the format `usgs2sismos.py FILE` prints.
 """
+import signal
 import sys
 import time
 
@@ -40,6 +42,8 @@ def main():
             failed.append(str(err))
 
     n, t0 = 0, time.monotonic()
+    unpaced = []
+    signal.signal(signal.SIGUSR1, lambda signum, frame: unpaced.append(1))
     streams = [open(f, encoding="utf-8") for f in files] if files else [sys.stdin]
     for s in streams:
         for line in s:
@@ -54,7 +58,7 @@ def main():
             p.produce(topic, **kw)
             n += 1
             p.poll(0)
-            if rate > 0:
+            if rate > 0 and not unpaced:
                 delay = t0 + n / rate - time.monotonic()
                 if delay > 0:
                     p.flush(delay)  # deliver while waiting; returns early once delivered

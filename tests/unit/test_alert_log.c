@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 typedef struct {
@@ -213,6 +214,58 @@ static void test_roundtrip(const char *dir)
     quake_release(&q);
 }
 
+/*
+ * A writer that fails to sync removes its line again (alert_log_append). A process sharing
+ * the log must never have read that line meanwhile: catch-up waits for the writer's lock.
+ * Here a child plays the writer: it locks, writes a complete line, tells the parent, waits
+ * 300 ms (its "sync"), then truncates the line away as a failed sync does, and unlocks.
+ */
+static void test_reader_waits_for_writer(const char *dir)
+{
+    char path[512], err[SIS_ERRLEN];
+    snprintf(path, sizeof path, "%s/shared.log", dir);
+    seen_t seen = {0};
+    alert_log_t *l = alert_log_open(path, on_entry, &seen, err, sizeof err);
+    TEST_ASSERT(l != NULL, "%s", err);
+    if (!l)
+        return;
+    char line[512];
+    snprintf(line, sizeof line, "%s", rec);
+    snprintf(line + strlen(line) - 1, sizeof line - strlen(line) + 1,
+             ",\"aviso\":\"ALERTA\",\"topico\":\"sismos\",\"particion\":0,\"offset\":5}\n");
+    int ready[2];
+    TEST_EQ_INT(pipe(ready), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(path, O_WRONLY | O_APPEND);
+        int ok = fd >= 0 && flock(fd, LOCK_EX) == 0 &&
+                 write(fd, line, strlen(line)) == (ssize_t)strlen(line);
+        if (write(ready[1], "x", 1) != 1)
+            ok = 0;
+        usleep(300 * 1000);
+        ok = ok && ftruncate(fd, 0) == 0;
+        _exit(ok ? 0 : 1);
+    }
+    char c;
+    TEST_EQ_INT(read(ready[0], &c, 1), 1);
+    TEST_EQ_INT(file_size(path), (off_t)strlen(line)); /* the line is there, unsynced */
+    TEST_EQ_INT(alert_log_catch_up(l, err, sizeof err), SIS_OK);
+    TEST_EQ_INT(seen.n, 0); /* it was not read: it never became durable */
+    int status = -1;
+    waitpid(pid, &status, 0);
+    TEST_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0, "writer child failed");
+    TEST_EQ_INT(file_size(path), 0);
+    /* The reader's position still matches the file: a durable line is read normally. */
+    append_raw(path, line);
+    TEST_EQ_INT(alert_log_catch_up(l, err, sizeof err), SIS_OK);
+    TEST_EQ_INT(seen.n, 1);
+    TEST_EQ_INT(seen.offsets[0], 5);
+    close(ready[0]);
+    close(ready[1]);
+    alert_log_close(l);
+}
+
 static void test_open_errors(const char *dir)
 {
     char err[SIS_ERRLEN], path[512];
@@ -233,6 +286,7 @@ int test_alert_log(void)
         return test_failures;
     }
     test_roundtrip(dir);
+    test_reader_waits_for_writer(dir);
     test_open_errors(dir);
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

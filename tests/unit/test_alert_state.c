@@ -103,8 +103,8 @@ static void test_replay(void)
     q.mag = 4.6;
     alert_decision_t d;
     TEST_EQ_INT(alert_state_logged_offset(st, "sismos", 2), -1);
-    alert_state_record(st, &q, "sismos", 2, 40);
-    alert_state_record(st, &q, "sismos", 2, 17); /* never goes back */
+    alert_state_record(st, &q, "sismos", 2, 17);
+    alert_state_record(st, &q, "sismos", 2, 40); /* the partition's last line */
     TEST_EQ_INT(alert_state_logged_offset(st, "sismos", 2), 40);
     TEST_EQ_INT(alert_state_logged_offset(st, "sismos", 1), -1);
     TEST_EQ_INT(alert_state_logged_offset(st, "other", 2), -1);
@@ -120,6 +120,35 @@ static void test_replay(void)
     TEST_EQ_INT(d.kind, ALERT_ACTUALIZACION);
     alert_state_decide(st, &rule, NULL, 0, 0, &q, &d); /* no position: no replay check */
     TEST_EQ_INT(d.kind, ALERT_ACTUALIZACION);
+    TEST_EQ_INT(d.behind_log, 0);
+
+    /* A first alert is never a replay: the log is older than the partition's offsets (the
+     * topic was recreated). It is alerted, and the partition is decided anew after it. */
+    quake_t q2;
+    quake_init(&q2);
+    q2.id = "new";
+    q2.has_mag = 1;
+    q2.mag = 5.0;
+    alert_state_decide(st, &rule, "sismos", 2, 12, &q2, &d);
+    TEST_EQ_INT(d.kind, ALERT_ALERTA);
+    TEST_EQ_INT(d.behind_log, 1);
+    TEST_EQ_STR(d.reason, "magnitud 5 >= 4.5");
+    q2.mag = 4.0; /* below the rules: nothing to alert, so still a replay */
+    alert_state_decide(st, &rule, "sismos", 2, 12, &q2, &d);
+    TEST_EQ_INT(d.kind, ALERT_REPLAYED);
+    q2.has_mag = 0;
+    alert_state_decide(st, &rule, "sismos", 2, 12, &q2, &d);
+    TEST_EQ_INT(d.kind, ALERT_REPLAYED);
+    q2.has_mag = 1;
+    q2.mag = 5.0;
+    alert_state_record(st, &q2, "sismos", 2, 12);
+    TEST_EQ_INT(alert_state_logged_offset(st, "sismos", 2), 12);
+    alert_state_decide(st, &rule, "sismos", 2, 12, &q2, &d);
+    TEST_EQ_INT(d.kind, ALERT_REPLAYED);
+    q2.mag = 5.3; /* a revision after it: an update, decided normally */
+    alert_state_decide(st, &rule, "sismos", 2, 13, &q2, &d);
+    TEST_EQ_INT(d.kind, ALERT_ACTUALIZACION);
+    TEST_EQ_INT(d.behind_log, 0);
     alert_state_destroy(st);
     alert_rule_release(&rule);
 }
