@@ -274,35 +274,35 @@ static void write_sync_response(kp_wr_t *w, int16_t v, const brk_group_t *g,
     kp_wr_tags_none(w);
 }
 
-/* Answers m's waiting JoinGroup (if any) and resumes its connection. */
-static void answer_join(brk_member_t *m, int16_t err)
+/* Answers m's waiting JoinGroup (wt == &m->join) or SyncGroup (wt == &m->sync), if there
+ * is one, with err, and resumes its connection. */
+static void answer_wait(brk_member_t *m, brk_member_wait_t *wt, int16_t err)
 {
-    brk_member_wait_t *wt = &m->join;
     if (!wt->conn)
         return;
     brk_conn_t *c = wt->conn;
     wt->conn = NULL;
+    int join = wt == &m->join;
     kp_wr_t w;
     size_t start;
-    brk_resp_begin(c, KP_API_JoinGroup, wt->ApiVersion, wt->CorrelationId, &w, &start);
-    write_join_response(&w, wt->ApiVersion, m->g, m, err, m->member_id);
+    brk_resp_begin(c, join ? KP_API_JoinGroup : KP_API_SyncGroup, wt->ApiVersion,
+                   wt->CorrelationId, &w, &start);
+    if (join)
+        write_join_response(&w, wt->ApiVersion, m->g, m, err, m->member_id);
+    else
+        write_sync_response(&w, wt->ApiVersion, m->g, m, err);
     brk_resp_end(c, &w, start);
     brk_conn_unpark(c);
 }
 
+static void answer_join(brk_member_t *m, int16_t err)
+{
+    answer_wait(m, &m->join, err);
+}
+
 static void answer_sync(brk_member_t *m, int16_t err)
 {
-    brk_member_wait_t *wt = &m->sync;
-    if (!wt->conn)
-        return;
-    brk_conn_t *c = wt->conn;
-    wt->conn = NULL;
-    kp_wr_t w;
-    size_t start;
-    brk_resp_begin(c, KP_API_SyncGroup, wt->ApiVersion, wt->CorrelationId, &w, &start);
-    write_sync_response(&w, wt->ApiVersion, m->g, m, err);
-    brk_resp_end(c, &w, start);
-    brk_conn_unpark(c);
+    answer_wait(m, &m->sync, err);
 }
 
 /* The connection of a waiting request closed: forget the wait (the member stays). */
@@ -780,6 +780,29 @@ err_parse:
 
 /* ---- SyncGroup ---- */
 
+/*
+ * The member checks SyncGroup and Heartbeat share, in Kafka's order: INVALID_GROUP_ID (empty
+ * id), UNKNOWN_MEMBER_ID (no such group or member), FENCED_INSTANCE_ID (the member belongs
+ * to another GroupInstanceId), ILLEGAL_GENERATION. Sets *gp and *mp (NULL if unknown) in
+ * every case, and returns KP_ERR_NONE or the error.
+ */
+static int16_t member_check(brk_broker_t *b, kp_str_t GroupId, int32_t GenerationId,
+                            kp_str_t MemberId, kp_str_t GroupInstanceId, brk_group_t **gp,
+                            brk_member_t **mp)
+{
+    brk_group_t *g = *gp = brk_group_find(b, GroupId);
+    brk_member_t *m = *mp = brk_group_member(g, MemberId);
+    if (GroupId.len <= 0)
+        return KP_ERR_INVALID_GROUP_ID;
+    if (!g || !m)
+        return KP_ERR_UNKNOWN_MEMBER_ID;
+    if (m->instance_id && GroupInstanceId.len >= 0 && !kp_str_eq(GroupInstanceId, m->instance_id))
+        return KP_ERR_FENCED_INSTANCE_ID;
+    if (GenerationId != g->generation)
+        return KP_ERR_ILLEGAL_GENERATION;
+    return KP_ERR_NONE;
+}
+
 int brk_handle_sync_group(brk_req_t *req)
 {
     kp_rd_t *r = &req->rd;
@@ -809,25 +832,18 @@ int brk_handle_sync_group(brk_req_t *req)
     if (kp_rd_failed(r))
         return brk_parse_error(req);
 
-    brk_group_t *g = brk_group_find(req->b, GroupId);
-    brk_member_t *m = brk_group_member(g, MemberId);
-    int16_t err = KP_ERR_NONE;
-    if (GroupId.len <= 0)
-        err = KP_ERR_INVALID_GROUP_ID;
-    else if (!g || !m)
-        err = KP_ERR_UNKNOWN_MEMBER_ID;
-    else if (m->instance_id && GroupInstanceId.len >= 0 &&
-             !kp_str_eq(GroupInstanceId, m->instance_id))
-        err = KP_ERR_FENCED_INSTANCE_ID;
-    else if (GenerationId != g->generation)
-        err = KP_ERR_ILLEGAL_GENERATION;
-    else if ((ProtocolType.len >= 0 && !str_is(g->protocol_type, ProtocolType)) ||
-             (ProtocolName.len >= 0 && !str_is(g->protocol_name, ProtocolName)))
-        err = KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
-    else if (g->state == BRK_GROUP_PREPARING_REBALANCE)
-        err = KP_ERR_REBALANCE_IN_PROGRESS;
-    else if (g->state == BRK_GROUP_EMPTY)
-        err = KP_ERR_UNKNOWN_MEMBER_ID;
+    brk_group_t *g;
+    brk_member_t *m;
+    int16_t err = member_check(req->b, GroupId, GenerationId, MemberId, GroupInstanceId, &g, &m);
+    if (err == KP_ERR_NONE) {
+        if ((ProtocolType.len >= 0 && !str_is(g->protocol_type, ProtocolType)) ||
+            (ProtocolName.len >= 0 && !str_is(g->protocol_name, ProtocolName)))
+            err = KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
+        else if (g->state == BRK_GROUP_PREPARING_REBALANCE)
+            err = KP_ERR_REBALANCE_IN_PROGRESS;
+        else if (g->state == BRK_GROUP_EMPTY)
+            err = KP_ERR_UNKNOWN_MEMBER_ID;
+    }
     if (err != KP_ERR_NONE) {
         write_sync_response(w, v, g, NULL, err);
         return BRK_DONE;
@@ -882,19 +898,10 @@ int brk_handle_heartbeat(brk_req_t *req)
     if (kp_rd_failed(r))
         return brk_parse_error(req);
 
-    brk_group_t *g = brk_group_find(req->b, GroupId);
-    brk_member_t *m = brk_group_member(g, MemberId);
-    int16_t err = KP_ERR_NONE;
-    if (GroupId.len <= 0)
-        err = KP_ERR_INVALID_GROUP_ID;
-    else if (!g || !m)
-        err = KP_ERR_UNKNOWN_MEMBER_ID;
-    else if (m->instance_id && GroupInstanceId.len >= 0 &&
-             !kp_str_eq(GroupInstanceId, m->instance_id))
-        err = KP_ERR_FENCED_INSTANCE_ID;
-    else if (GenerationId != g->generation)
-        err = KP_ERR_ILLEGAL_GENERATION;
-    else if (g->state == BRK_GROUP_PREPARING_REBALANCE)
+    brk_group_t *g;
+    brk_member_t *m;
+    int16_t err = member_check(req->b, GroupId, GenerationId, MemberId, GroupInstanceId, &g, &m);
+    if (err == KP_ERR_NONE && g->state == BRK_GROUP_PREPARING_REBALANCE)
         err = KP_ERR_REBALANCE_IN_PROGRESS;
     if (m && (err == KP_ERR_NONE || err == KP_ERR_REBALANCE_IN_PROGRESS))
         brk_member_touch(m);
