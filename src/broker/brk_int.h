@@ -23,6 +23,7 @@
 #include "kp_header.h"
 #include "kp_record.h"
 #include "sis_buf.h"
+#include "sis_log.h"
 #include "sis_loop.h"
 #include "stor_log.h"
 
@@ -330,6 +331,10 @@ struct brk_broker {
     struct stor_meta *meta;   /* topic catalogue and data-directory lock */
     struct brk_syncer *syncer; /* background fsyncs of --fsync interval */
     int64_t tick_ms;          /* period of the housekeeping timer */
+    sis_timer_t accept_timer; /* re-arms the listener after accept() ran out of resources */
+    sis_ratelimit_t accept_log; /* one "out of descriptors" warning per 10 s */
+    sis_ratelimit_t refuse_log; /* one --max-connections warning per 10 s */
+    uint64_t refused;         /* connections closed at once because of --max-connections */
     sis_buf_t scratch;        /* reusable buffer for fetch reads */
     char cluster_id[64];
     brk_group_t *groups;

@@ -48,7 +48,8 @@ int cmd_broker(int argc, char **argv)
     int print_apis = 0;
     long long partitions = conf.default_partitions, retention_bytes = conf.retention_bytes,
               segment_bytes = conf.segment_bytes, max_request = conf.max_request_bytes,
-              message_max = conf.message_max_bytes, node_id = conf.node_id;
+              message_max = conf.message_max_bytes, node_id = conf.node_id,
+              max_connections = conf.max_connections;
     const char *auto_create = "true";
     const sis_opt_t opts[] = {
         {"data-dir", 'd', SIS_OPT_STR, &conf.data_dir, "DIR",
@@ -80,6 +81,9 @@ int cmd_broker(int argc, char **argv)
          "largest request accepted; bigger frames close the connection (default 64 MiB)", NULL, 0},
         {"message-max-bytes", 0, SIS_OPT_INT, &message_max, "BYTES",
          "largest record batch accepted (default 1048588, Kafka's)", NULL, 0},
+        {"max-connections", 0, SIS_OPT_INT, &max_connections, "N",
+         "open client connections at most; more are accepted and closed at once "
+         "(default 1000)", NULL, 0},
         {"group-initial-rebalance-delay", 0, SIS_OPT_DURATION, &conf.group_initial_rebalance_ms,
          "DURATION", "wait this long for more members before the first rebalance of an empty "
          "group (default 0; Kafka's is 3s)", NULL, 0},
@@ -125,6 +129,8 @@ int cmd_broker(int argc, char **argv)
         return sis_usage_error("broker", "--segment-bytes must be at least 1024");
     if (node_id < 0 || node_id > 1000000)
         return sis_usage_error("broker", "--node-id must be in 0..1000000");
+    if (max_connections < 1 || max_connections > 1000000)
+        return sis_usage_error("broker", "--max-connections must be in 1..1000000");
     if (conf.fsync_interval_ms <= 0)
         return sis_usage_error("broker", "--fsync-interval must be positive");
     conf.default_partitions = (int32_t)partitions;
@@ -133,6 +139,7 @@ int cmd_broker(int argc, char **argv)
     conf.max_request_bytes = max_request;
     conf.message_max_bytes = (int32_t)message_max;
     conf.node_id = (int32_t)node_id;
+    conf.max_connections = (int32_t)max_connections;
 
     sis_signal_install();
     brk_broker_t *b = brk_broker_new(&conf, err, sizeof err);
