@@ -36,7 +36,7 @@ typedef struct brk_topic brk_topic_t;
 typedef struct brk_partition brk_partition_t;
 typedef struct brk_group brk_group_t;
 typedef struct brk_fetch_wait brk_fetch_wait_t;
-typedef struct brk_pid_state brk_pid_state_t;
+typedef struct brk_pid_table brk_pid_table_t;
 
 /* ---- handlers and dispatch (brk_dispatch.c) ---- */
 
@@ -153,7 +153,8 @@ struct brk_partition {
     int64_t hw;                 /* high watermark: offsets below it are visible to fetchers */
     int dirty;                  /* appended since the last fsync (on b->dirty) */
     brk_partition_t *dirty_next;
-    brk_pid_state_t *pids;      /* idempotent producers' state (brk_idempotence.c) */
+    brk_pid_table_t *pids;      /* idempotent producers' state (brk_idempotence.c), NULL
+                                 * until the first idempotent batch */
     char *dir;                  /* <data-dir>/<topic>-<partition> */
     stor_fsync_t fsync;         /* this partition's policy (broker's, or the topic's flush.*) */
     int64_t fsync_interval_ms;
@@ -224,6 +225,9 @@ int64_t brk_idempotence_max_pid(const brk_partition_t *p);
 /* Sets b->next_producer_id after the logs are open (brk_init_producer_id.c). */
 void brk_producer_ids_init(brk_broker_t *b);
 #define BRK_PID_EXPIRE_MS (24LL * 3600 * 1000)
+#define BRK_PID_MAX 10000 /* producer states per partition; the least recently used goes */
+/* Producers with state in p. */
+size_t brk_idempotence_count(const brk_partition_t *p);
 /* Drops state of producers idle for BRK_PID_EXPIRE_MS. */
 void brk_idempotence_expire(brk_partition_t *p, int64_t now_ms);
 
