@@ -32,6 +32,8 @@ typedef struct brk_conf {
     int64_t group_min_session_ms;       /* session timeouts accepted from consumers */
     int64_t group_max_session_ms;
     int64_t group_initial_rebalance_ms; /* delay before the first rebalance of an empty group */
+    int32_t group_max_size;             /* members per group (Kafka's group.max.size) */
+    int32_t max_groups;                 /* consumer groups held in memory at most */
     int32_t max_connections;            /* open client connections at most; beyond, new ones
                                          * are accepted and closed at once */
 } brk_conf_t;

@@ -275,6 +275,8 @@ struct brk_member {
     brk_member_wait_t sync;   /* a parked SyncGroup */
     sis_timer_t session;      /* session expiry (restarted by heartbeats) */
     int pending;              /* 1: got MEMBER_ID_REQUIRED, has not rejoined yet */
+    int awaiting;             /* has joined in the current join phase (Kafka's
+                               * isAwaitingJoin), even if its connection closed since */
     brk_member_t *next;       /* g->members (join order) or g->pending */
 };
 
@@ -288,7 +290,8 @@ struct brk_group {
     char *leader_id;          /* member id of the leader, NULL if none */
     brk_member_t *members;
     int nmembers;
-    brk_member_t *pending;    /* MEMBER_ID_REQUIRED members (JoinGroup v4+) */
+    brk_member_t *pending;    /* MEMBER_ID_REQUIRED members (JoinGroup v4+), newest first */
+    int npending;
     sis_timer_t join_timer;   /* rebalance deadline in PREPARING_REBALANCE */
     int initial_delay;        /* first rebalance of an empty group: wait the full delay */
     brk_group_t *next;        /* b->groups */
@@ -298,6 +301,8 @@ struct brk_group {
 brk_group_t *brk_group_find(brk_broker_t *b, kp_str_t group_id);
 brk_member_t *brk_group_member(brk_group_t *g, kp_str_t member_id);
 void brk_groups_close(brk_broker_t *b);
+/* Groups in memory (members, pending members, or an empty group kept for its offsets). */
+int brk_groups_count(const brk_broker_t *b);
 /* Periodic: frees empty groups that hold nothing. */
 void brk_groups_tick(brk_broker_t *b);
 /* Restarts a member's session timer (heartbeat, commit). */

@@ -85,6 +85,8 @@ void brk_conf_default(brk_conf_t *c)
     c->group_min_session_ms = 6000;
     c->group_max_session_ms = 1800000;
     c->group_initial_rebalance_ms = 0;
+    c->group_max_size = 1000;
+    c->max_groups = 10000;
     c->max_connections = 1000;
 }
 

@@ -49,7 +49,8 @@ int cmd_broker(int argc, char **argv)
     long long partitions = conf.default_partitions, retention_bytes = conf.retention_bytes,
               segment_bytes = conf.segment_bytes, max_request = conf.max_request_bytes,
               message_max = conf.message_max_bytes, node_id = conf.node_id,
-              max_connections = conf.max_connections;
+              max_connections = conf.max_connections, group_max_size = conf.group_max_size,
+              max_groups = conf.max_groups;
     const char *auto_create = "true";
     const sis_opt_t opts[] = {
         {"data-dir", 'd', SIS_OPT_STR, &conf.data_dir, "DIR",
@@ -92,6 +93,12 @@ int cmd_broker(int argc, char **argv)
          "group.min.session.timeout.ms)", NULL, 0},
         {"group-max-session-timeout", 0, SIS_OPT_DURATION, &conf.group_max_session_ms,
          "DURATION", "longest consumer session timeout accepted (default 30m)", NULL, 0},
+        {"group-max-size", 0, SIS_OPT_INT, &group_max_size, "N",
+         "members per consumer group at most; more get GROUP_MAX_SIZE_REACHED (default 1000, "
+         "Kafka's group.max.size)", NULL, 0},
+        {"max-groups", 0, SIS_OPT_INT, &max_groups, "N",
+         "consumer groups with members at most; a JoinGroup creating one more gets "
+         "COORDINATOR_NOT_AVAILABLE (default 10000)", NULL, 0},
         {"print-apis", 0, SIS_OPT_FLAG, &print_apis, NULL,
          "print the supported Kafka APIs and versions (docs/PROTOCOL.md) and exit", NULL, 0},
         SIS_OPT_END,
@@ -131,6 +138,10 @@ int cmd_broker(int argc, char **argv)
         return sis_usage_error("broker", "--node-id must be in 0..1000000");
     if (max_connections < 1 || max_connections > 1000000)
         return sis_usage_error("broker", "--max-connections must be in 1..1000000");
+    if (group_max_size < 1 || group_max_size > 1000000)
+        return sis_usage_error("broker", "--group-max-size must be in 1..1000000");
+    if (max_groups < 1 || max_groups > 1000000)
+        return sis_usage_error("broker", "--max-groups must be in 1..1000000");
     if (conf.fsync_interval_ms <= 0)
         return sis_usage_error("broker", "--fsync-interval must be positive");
     conf.default_partitions = (int32_t)partitions;
@@ -140,6 +151,8 @@ int cmd_broker(int argc, char **argv)
     conf.message_max_bytes = (int32_t)message_max;
     conf.node_id = (int32_t)node_id;
     conf.max_connections = (int32_t)max_connections;
+    conf.group_max_size = (int32_t)group_max_size;
+    conf.max_groups = (int32_t)max_groups;
 
     sis_signal_install();
     brk_broker_t *b = brk_broker_new(&conf, err, sizeof err);
