@@ -16,6 +16,12 @@
  * incremental requests (SessionEpoch > 0) get FETCH_SESSION_ID_NOT_FOUND, after which
  * clients send full requests again.
  *
+ * Repeated partitions: as in Apache Kafka 3.8 (FetchRequest.fetchData is a LinkedHashMap),
+ * a partition named more than once is served once, at the position of its first
+ * occurrence, with the fetch data (FetchOffset, PartitionMaxBytes...) of its last one; the
+ * response then groups consecutive partitions of the same topic (by name, or by TopicId from
+ * v13) into one topic entry (FetchResponse.toMessage). See fetch_dedup().
+ *
  * Long-poll: if fewer than MinBytes are available and MaxWaitMs > 0 (and no partition
  * has an error), the request is parked on its connection with a timer. After appends, the
  * before-sleep step calls brk_fetch_wake(), which answers every parked fetch that now has
@@ -72,6 +78,95 @@ static void fetch_free(brk_fetch_wait_t *f)
     }
     free(f->topics);
     free(f);
+}
+
+/* The topic key of ft for repeated-partition grouping: its name (v4-v12) or TopicId. */
+static brk_dedup_key_t topic_key(const brk_fetch_wait_t *f, const fetch_topic_t *ft, int32_t part)
+{
+    if (f->ApiVersion <= 12)
+        return (brk_dedup_key_t){ft->Topic, strlen(ft->Topic), part};
+    return (brk_dedup_key_t){ft->TopicId, 16, part};
+}
+
+/*
+ * Rewrites f->topics as Kafka sees the request: each partition once, at its first position,
+ * with its last occurrence's fetch data; consecutive partitions of one topic in one entry.
+ * Topics listed without partitions are dropped. Leaves f alone when nothing changes.
+ */
+static void fetch_dedup(brk_fetch_wait_t *f)
+{
+    int32_t total = 0, adjacent = 0, empty = 0;
+    for (int32_t i = 0; i < f->ntopics; i++) {
+        total += f->topics[i].n;
+        empty += f->topics[i].n == 0; /* no partition: Kafka's map has nothing to answer */
+        if (i > 0) {
+            brk_dedup_key_t a = topic_key(f, &f->topics[i - 1], 0);
+            brk_dedup_key_t c = topic_key(f, &f->topics[i], 0);
+            adjacent += a.len == c.len && !memcmp(a.bytes, c.bytes, a.len);
+        }
+    }
+    brk_dedup_key_t *keys = sis_xcalloc((size_t)total + 1, sizeof *keys);
+    int32_t *first = sis_xcalloc((size_t)total + 1, sizeof *first);
+    int32_t *next = sis_xcalloc((size_t)total + 1, sizeof *next);
+    fetch_part_t **flat = sis_xcalloc((size_t)total + 1, sizeof *flat);
+    int32_t *ftopic = sis_xcalloc((size_t)total + 1, sizeof *ftopic);
+    int32_t k = 0;
+    for (int32_t i = 0; i < f->ntopics; i++)
+        for (int32_t j = 0; j < f->topics[i].n; j++, k++) {
+            keys[k] = topic_key(f, &f->topics[i], f->topics[i].parts[j].Partition);
+            flat[k] = &f->topics[i].parts[j];
+            ftopic[k] = i;
+        }
+    int32_t distinct = brk_dedup(keys, total, first, next);
+    if (distinct < total || adjacent > 0 || empty > 0) {
+        /* Pass 1: the new topic entry of each first occurrence, and the entries' sizes. */
+        int32_t *sizes = sis_xcalloc((size_t)distinct + 1, sizeof *sizes);
+        int32_t *entry = sis_xcalloc((size_t)total + 1, sizeof *entry);
+        int32_t n = 0, prev = -1;
+        for (k = 0; k < total; k++) {
+            if (first[k] != k)
+                continue;
+            brk_dedup_key_t a = topic_key(f, &f->topics[ftopic[k]], 0), c = {NULL, 0, 0};
+            if (prev >= 0)
+                c = topic_key(f, &f->topics[ftopic[prev]], 0);
+            if (prev < 0 || a.len != c.len || memcmp(a.bytes, c.bytes, a.len))
+                n++;
+            sizes[n - 1]++;
+            prev = k;
+            entry[k] = n - 1;
+        }
+        /* Pass 2: copy each partition's last occurrence into its entry. */
+        fetch_topic_t *nt = sis_xcalloc((size_t)n + 1, sizeof *nt);
+        for (k = 0; k < total; k++) {
+            if (first[k] != k)
+                continue;
+            fetch_topic_t *cur = &nt[entry[k]];
+            if (!cur->parts) {
+                const fetch_topic_t *src = &f->topics[ftopic[k]];
+                cur->Topic = src->Topic ? sis_xstrdup(src->Topic) : NULL;
+                memcpy(cur->TopicId, src->TopicId, 16);
+                cur->parts = sis_xcalloc((size_t)sizes[entry[k]], sizeof *cur->parts);
+            }
+            int32_t last = k;
+            while (next[last] >= 0)
+                last = next[last];
+            cur->parts[cur->n++] = *flat[last];
+        }
+        free(sizes);
+        free(entry);
+        for (int32_t i = 0; i < f->ntopics; i++) {
+            free(f->topics[i].Topic);
+            free(f->topics[i].parts);
+        }
+        free(f->topics);
+        f->topics = nt;
+        f->ntopics = n;
+    }
+    free(keys);
+    free(first);
+    free(next);
+    free(flat);
+    free(ftopic);
 }
 
 /* Partition-level error for fp (offset range excluded). */
@@ -374,6 +469,7 @@ int brk_handle_fetch(brk_req_t *req)
     if (kp_rd_failed(r))
         goto err_parse;
 
+    fetch_dedup(f);
     if (SessionEpoch > 0) {
         f->ErrorCode = KP_ERR_FETCH_SESSION_ID_NOT_FOUND;
         (void)SessionId;

@@ -200,6 +200,24 @@ int brk_partition_append(brk_broker_t *b, brk_partition_t *p, uint8_t *batches, 
 /* fsyncs every dirty partition and publishes their new high watermarks. */
 void brk_partitions_sync(brk_broker_t *b);
 
+/* ---- repeated partitions in a request (brk_dedup.c) ---- */
+
+/* A request entry's key: a topic (name bytes, or the 16 bytes of a TopicId) and a
+ * partition. Borrowed bytes. */
+typedef struct brk_dedup_key {
+    const void *bytes;
+    size_t len;
+    int32_t partition;
+} brk_dedup_key_t;
+
+/*
+ * Groups equal keys of keys[0..n): first[i] is the index of the first key equal to keys[i]
+ * (i itself for a first occurrence), next[i] the index of the next equal key after i, or
+ * -1. Following next from first[i] visits every occurrence in request order. Returns the
+ * number of distinct keys. O(n log n); first and next hold n entries each.
+ */
+int32_t brk_dedup(const brk_dedup_key_t *keys, int32_t n, int32_t *first, int32_t *next);
+
 /* ---- fetch long-poll (brk_fetch.c) ---- */
 /* Re-checks parked fetches after appends; answers those that have enough data. */
 void brk_fetch_wake(brk_broker_t *b);

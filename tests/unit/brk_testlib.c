@@ -157,6 +157,57 @@ int brt_resp(brk_conn_t *c, int16_t ApiKey, int16_t ApiVersion, int32_t Correlat
     return 0;
 }
 
+void brt_batch(sis_buf_t *out, int n, const char *value, const int64_t *ts)
+{
+    kp_batch_builder_t bb;
+    kp_batch_begin(&bb, out, ts ? ts[0] : 1000, -1, -1, -1);
+    for (int i = 0; i < n; i++) {
+        char v[64];
+        int len = snprintf(v, sizeof v, "%s%d", value, i);
+        kp_batch_add(&bb, ts ? ts[i] : 1000 + i, NULL, -1, v, len);
+    }
+    kp_batch_finish(&bb);
+}
+
+int brt_values(const void *batches, size_t len, sis_buf_t *out)
+{
+    sis_buf_reset(out);
+    const uint8_t *d = batches;
+    size_t pos = 0;
+    int n = 0;
+    while (pos < len) {
+        kp_batch_t bt;
+        char err[SIS_ERRLEN];
+        if (kp_batch_parse(d + pos, len - pos, &bt, err, sizeof err) != SIS_OK)
+            return -1;
+        kp_record_iter_t it;
+        kp_record_iter_init(&it, &bt);
+        kp_record_t rec;
+        int rc;
+        while ((rc = kp_record_next(&it, &rec, err, sizeof err)) == 1) {
+            sis_buf_append(out, rec.value.ptr, rec.value.len > 0 ? (size_t)rec.value.len : 0);
+            sis_buf_putc(out, ',');
+            n++;
+        }
+        if (rc < 0)
+            return -1;
+        pos += bt.size;
+    }
+    return n;
+}
+
+int brt_log_values(brk_partition_t *p, sis_buf_t *out)
+{
+    sis_buf_t raw = SIS_BUF_INIT;
+    char err[SIS_ERRLEN];
+    int n = -1;
+    int64_t start = stor_log_start_offset(p->log);
+    if (stor_log_read(p->log, start, 64 << 20, &raw, err, sizeof err) == SIS_OK)
+        n = brt_values(raw.data, raw.len, out);
+    sis_buf_release(&raw);
+    return n;
+}
+
 int brt_append(brk_broker_t *b, brk_partition_t *p, int n, size_t value_len, int64_t ts)
 {
     sis_buf_t buf = SIS_BUF_INIT;

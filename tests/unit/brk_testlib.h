@@ -48,6 +48,17 @@ int brt_send(brk_conn_t *c, const sis_buf_t *req);
 int brt_resp(brk_conn_t *c, int16_t ApiKey, int16_t ApiVersion, int32_t CorrelationId,
              sis_buf_t *body, kp_rd_t *r);
 
+/* Appends to out one uncompressed CreateTime batch (as a producer sends it) of n records
+ * with values "<value>0", "<value>1"... and timestamps ts[0..n) (ts NULL: 1000, 1001...). */
+void brt_batch(sis_buf_t *out, int n, const char *value, const int64_t *ts);
+
+/* The values of the records in batches[0..len) (whole v2 batches, e.g. a fetch's Records
+ * or a log read), each followed by ',', into out (reset first); uncompressed batches only.
+ * Returns the number of records, -1 if the bytes do not parse. */
+int brt_values(const void *batches, size_t len, sis_buf_t *out);
+/* brt_values() of everything stored in p. */
+int brt_log_values(brk_partition_t *p, sis_buf_t *out);
+
 /* Appends n records of `value_len` bytes (value "v...") to p as one batch per record, with
  * timestamps ts, ts+1, ... Returns SIS_OK. */
 int brt_append(brk_broker_t *b, brk_partition_t *p, int n, size_t value_len, int64_t ts);
