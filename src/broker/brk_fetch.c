@@ -5,9 +5,12 @@
  * named by TopicId), UNKNOWN_LEADER_EPOCH / FENCED_LEADER_EPOCH when CurrentLeaderEpoch
  * (v9+) is not -1 or our epoch 0, OFFSET_OUT_OF_RANGE outside [log start, log end].
  * Records are whole stored batches from the one holding FetchOffset, up to the high
- * watermark, within PartitionMaxBytes and the request's MaxBytes (capped at 55 MiB, Kafka's
- * fetch.max.bytes) - except that the first
- * batch of the response is always whole (KIP-74), so a consumer can always progress.
+ * watermark, within PartitionMaxBytes and the request's MaxBytes, itself capped at
+ * --fetch-max-bytes (55 MiB, Kafka's fetch.max.bytes) and at what the response size cap
+ * (conf.response_max_bytes, 128 MiB) leaves once every partition's fixed fields are
+ * counted - except that the first batch of the response is always whole (KIP-74), so a
+ * consumer can always progress. A request for so many partitions that their fixed fields
+ * alone exceed the cap is not answered: the connection is closed (brk_resp_overflow).
  * There are no transactions, so the last stable offset is the high watermark and
  * AbortedTransactions is empty for read_committed (null for read_uncommitted).
  *
@@ -38,8 +41,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Largest response: Kafka's broker-side fetch.max.bytes default (55 MiB). */
-#define BRK_FETCH_MAX_BYTES (55 << 20)
+/* Bytes of a response's fields around the records, per partition and per topic (beyond its
+ * name) at most: PartitionIndex..PreferredReadReplica, lengths, tags. */
+#define BRK_FETCH_PART_OVERHEAD 64
+#define BRK_FETCH_TOPIC_OVERHEAD 32
 
 typedef struct fetch_part {
     int32_t Partition;
@@ -270,7 +275,17 @@ static void write_response(brk_fetch_wait_t *f, kp_wr_t *w)
         kp_wr_tags_none(w);
         return;
     }
-    int64_t used = 0;
+    /* Record bytes: MaxBytes, and no more than the response cap leaves after the fixed
+     * fields of every partition (the first batch is whole even so). */
+    int64_t overhead = 64, used = 0;
+    for (int32_t i = 0; i < f->ntopics; i++) {
+        const fetch_topic_t *ft = &f->topics[i];
+        overhead += BRK_FETCH_TOPIC_OVERHEAD + (ft->Topic ? (int64_t)strlen(ft->Topic) : 16) +
+                    (int64_t)ft->n * BRK_FETCH_PART_OVERHEAD;
+    }
+    int64_t max_bytes = b->conf.response_max_bytes - overhead;
+    if (max_bytes > f->MaxBytes)
+        max_bytes = f->MaxBytes;
     kp_wr_arraycnt(w, f->ntopics); /* Response: Responses */
     for (int32_t i = 0; i < f->ntopics; i++) {
         fetch_topic_t *ft = &f->topics[i];
@@ -287,7 +302,7 @@ static void write_response(brk_fetch_wait_t *f, kp_wr_t *w)
             if (err == KP_ERR_NONE) {
                 hw = fp->p->hw;
                 start = stor_log_start_offset(fp->p->log);
-                int64_t limit = f->MaxBytes - used;
+                int64_t limit = max_bytes - used;
                 if (limit > fp->PartitionMaxBytes)
                     limit = fp->PartitionMaxBytes;
                 read_part(b, fp, limit, used == 0);
@@ -334,10 +349,10 @@ static void complete(brk_fetch_wait_t *f)
     unlink_wait(f);
     kp_wr_t w;
     size_t start;
+    brk_conn_unpark(c); /* first: an oversized answer closes c, which must not cancel f */
     brk_resp_begin(c, KP_API_Fetch, f->ApiVersion, f->CorrelationId, &w, &start);
     write_response(f, &w);
-    brk_resp_end(c, &w, start);
-    brk_conn_unpark(c);
+    brk_resp_end(c, &w, start, KP_API_Fetch, f->ApiVersion);
     fetch_free(f);
 }
 
@@ -476,8 +491,8 @@ int brk_handle_fetch(brk_req_t *req)
     }
     if (f->MaxBytes <= 0)
         f->MaxBytes = 1;
-    if (f->MaxBytes > BRK_FETCH_MAX_BYTES)
-        f->MaxBytes = BRK_FETCH_MAX_BYTES; /* bounds the response, hence memory per connection */
+    if (f->MaxBytes > b->conf.fetch_max_bytes)
+        f->MaxBytes = b->conf.fetch_max_bytes; /* bounds the response, hence memory */
     int64_t n = available(f);
     if (n >= 0 && n < f->MinBytes && MaxWaitMs > 0) {
         sis_timer_init(&f->timer, on_timeout, f);

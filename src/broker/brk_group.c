@@ -344,16 +344,16 @@ static void answer_wait(brk_member_t *m, brk_member_wait_t *wt, int16_t err)
     brk_conn_t *c = wt->conn;
     wt->conn = NULL;
     int join = wt == &m->join;
+    int16_t key = join ? KP_API_JoinGroup : KP_API_SyncGroup;
     kp_wr_t w;
     size_t start;
-    brk_resp_begin(c, join ? KP_API_JoinGroup : KP_API_SyncGroup, wt->ApiVersion,
-                   wt->CorrelationId, &w, &start);
+    brk_conn_unpark(c); /* first: an oversized answer closes c, which must not cancel wt */
+    brk_resp_begin(c, key, wt->ApiVersion, wt->CorrelationId, &w, &start);
     if (join)
         write_join_response(&w, wt->ApiVersion, m->g, m, err, m->member_id);
     else
         write_sync_response(&w, wt->ApiVersion, m->g, m, err);
-    brk_resp_end(c, &w, start);
-    brk_conn_unpark(c);
+    brk_resp_end(c, &w, start, key, wt->ApiVersion);
 }
 
 static void answer_join(brk_member_t *m, int16_t err)

@@ -82,7 +82,13 @@ struct brk_req {
  */
 void brk_resp_begin(brk_conn_t *c, int16_t ApiKey, int16_t ApiVersion, int32_t CorrelationId,
                     kp_wr_t *w, size_t *frame_start);
-void brk_resp_end(brk_conn_t *c, kp_wr_t *w, size_t frame_start);
+void brk_resp_end(brk_conn_t *c, kp_wr_t *w, size_t frame_start, int16_t ApiKey,
+                  int16_t ApiVersion);
+/* A response outgrew conf.response_max_bytes (w->overflow): drops what was written of it
+ * from c->out, logs, and closes the connection (the client sees it closed, as after any
+ * error it cannot be told about). Every writer into c->out carries that limit. */
+void brk_resp_overflow(brk_conn_t *c, kp_wr_t *w, size_t frame_start, int16_t ApiKey,
+                       int16_t ApiVersion);
 
 /* Logs a parse failure of req (API, version, byte offset, what) and returns BRK_CLOSE. */
 int brk_parse_error(brk_req_t *req);

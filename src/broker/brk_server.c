@@ -82,6 +82,8 @@ void brk_conf_default(brk_conf_t *c)
     c->default_partitions = 3;
     c->max_request_bytes = 64LL << 20;
     c->message_max_bytes = 1048588; /* Kafka's message.max.bytes */
+    c->fetch_max_bytes = 55 << 20;  /* Kafka's fetch.max.bytes */
+    c->response_max_bytes = 128LL << 20;
     c->group_min_session_ms = 6000;
     c->group_max_session_ms = 1800000;
     c->group_initial_rebalance_ms = 0;
@@ -190,14 +192,33 @@ void brk_resp_begin(brk_conn_t *c, int16_t ApiKey, int16_t ApiVersion, int32_t C
     const brk_api_t *api = brk_api_lookup(ApiKey);
     int flex = api && api->FlexibleFrom >= 0 && ApiVersion >= api->FlexibleFrom;
     kp_wr_init(w, &c->out, 0);
+    w->limit = c->out.len + (size_t)c->b->conf.response_max_bytes;
     *frame_start = kp_resphdr_begin(w, CorrelationId, flex && ApiKey != 18 ? 1 : 0);
     w->flex = flex;
 }
 
-void brk_resp_end(brk_conn_t *c, kp_wr_t *w, size_t frame_start)
+void brk_resp_end(brk_conn_t *c, kp_wr_t *w, size_t frame_start, int16_t ApiKey,
+                  int16_t ApiVersion)
 {
+    if (w->overflow) {
+        brk_resp_overflow(c, w, frame_start, ApiKey, ApiVersion);
+        return;
+    }
     kp_frame_end(w, frame_start);
     mark_flush(c);
+}
+
+void brk_resp_overflow(brk_conn_t *c, kp_wr_t *w, size_t frame_start, int16_t ApiKey,
+                       int16_t ApiVersion)
+{
+    sis_log_warn(TAG, "connection %llu from %s: %s v%d response larger than %lld bytes, closing",
+                 (unsigned long long)c->id, c->peer, kp_api_name(ApiKey), (int)ApiVersion,
+                 (long long)c->b->conf.response_max_bytes);
+    c->out.len = frame_start;
+    if (c->out.data)
+        c->out.data[c->out.len] = '\0';
+    w->overflow = 0;
+    brk_conn_close(c, "response too large");
 }
 
 /* ---- input ---- */
@@ -555,6 +576,8 @@ brk_broker_t *brk_broker_new(const brk_conf_t *conf, char *errbuf, size_t errlen
     raise_nofile_limit();
     brk_broker_t *b = SIS_NEW(brk_broker_t);
     b->conf = *conf;
+    if (b->conf.response_max_bytes < b->conf.max_request_bytes + (1 << 20))
+        b->conf.response_max_bytes = b->conf.max_request_bytes + (1 << 20);
     b->listen_fd = -1;
     if (mkdir_p(conf->data_dir, errbuf, errlen) != SIS_OK)
         goto fail;

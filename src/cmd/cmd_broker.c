@@ -50,7 +50,7 @@ int cmd_broker(int argc, char **argv)
               segment_bytes = conf.segment_bytes, max_request = conf.max_request_bytes,
               message_max = conf.message_max_bytes, node_id = conf.node_id,
               max_connections = conf.max_connections, group_max_size = conf.group_max_size,
-              max_groups = conf.max_groups;
+              max_groups = conf.max_groups, fetch_max = conf.fetch_max_bytes;
     const char *auto_create = "true";
     const sis_opt_t opts[] = {
         {"data-dir", 'd', SIS_OPT_STR, &conf.data_dir, "DIR",
@@ -85,6 +85,9 @@ int cmd_broker(int argc, char **argv)
         {"max-connections", 0, SIS_OPT_INT, &max_connections, "N",
          "open client connections at most; more are accepted and closed at once "
          "(default 1000)", NULL, 0},
+        {"fetch-max-bytes", 0, SIS_OPT_INT, &fetch_max, "BYTES",
+         "record bytes in one Fetch response at most, whatever the consumer asks (default "
+         "55 MiB, Kafka's fetch.max.bytes)", NULL, 0},
         {"group-initial-rebalance-delay", 0, SIS_OPT_DURATION, &conf.group_initial_rebalance_ms,
          "DURATION", "wait this long for more members before the first rebalance of an empty "
          "group (default 0; Kafka's is 3s)", NULL, 0},
@@ -136,6 +139,8 @@ int cmd_broker(int argc, char **argv)
         return sis_usage_error("broker", "--segment-bytes must be at least 1024");
     if (node_id < 0 || node_id > 1000000)
         return sis_usage_error("broker", "--node-id must be in 0..1000000");
+    if (fetch_max < 1024 || fetch_max > (1LL << 30))
+        return sis_usage_error("broker", "--fetch-max-bytes must be in 1024..1073741824");
     if (max_connections < 1 || max_connections > 1000000)
         return sis_usage_error("broker", "--max-connections must be in 1..1000000");
     if (group_max_size < 1 || group_max_size > 1000000)
@@ -151,6 +156,10 @@ int cmd_broker(int argc, char **argv)
     conf.message_max_bytes = (int32_t)message_max;
     conf.node_id = (int32_t)node_id;
     conf.max_connections = (int32_t)max_connections;
+    conf.fetch_max_bytes = (int32_t)fetch_max;
+    /* Room for the largest fetch plus its fields, and for any batch a request could carry. */
+    if (conf.response_max_bytes < fetch_max + (64LL << 20))
+        conf.response_max_bytes = fetch_max + (64LL << 20);
     conf.group_max_size = (int32_t)group_max_size;
     conf.max_groups = (int32_t)max_groups;
 

@@ -74,5 +74,6 @@ PY
 wait_until 10 kcat -b "$BOOTSTRAP" -L -m 5
 n=$(grep -c 'accept.*descriptors' "$T_DIR/broker.err" || true)
 say "EMFILE lines in the broker log: $n"
-[ "$n" -ge 1 ] && [ "$n" -le 3 ] || fail "expected the EMFILE condition logged once (rate-limited), got $n lines"
+[ "$n" -ge 1 ] && [ "$n" -le 3 ] ||
+    fail "expected the EMFILE condition logged once (rate-limited), got $n lines"
 say "ok"

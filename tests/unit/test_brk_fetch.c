@@ -2,7 +2,9 @@
  * test_brk_fetch.c - Fetch (brk_fetch.c): a partition named twice is served once, at its
  * first position with its last occurrence's FetchOffset, consecutive partitions of a topic
  * share one entry (Apache Kafka 3.8's FetchRequest.fetchData + FetchResponse.toMessage), by
- * name (v11) and by topic id (v13).
+ * name (v11) and by topic id (v13). Response size: MaxBytes is capped by --fetch-max-bytes,
+ * the first batch is whole even beyond it, and a request whose partitions alone would make
+ * a response above the cap closes the connection instead of building it.
  */
 #include "brk_testlib.h"
 
@@ -145,13 +147,88 @@ static void test_duplicates(brk_broker_t *b, brk_topic_t *t, int16_t v)
     TEST_EQ_INT(res[0].first_offset, 3); /* the last occurrence's FetchOffset */
     TEST_EQ_INT(res[1].first_offset, 0);
     TEST_ASSERT(res[2].topic == 1, "the unknown topic in its own entry");
-    TEST_EQ_INT(res[2].ErrorCode, v >= 13 ? KP_ERR_UNKNOWN_TOPIC_ID : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+    TEST_EQ_INT(res[2].ErrorCode,
+                v >= 13 ? KP_ERR_UNKNOWN_TOPIC_ID : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
     TEST_ASSERT(res[3].topic == 2 && res[3].PartitionIndex == 2, "t-2 in a third entry");
     if (v <= 12)
         TEST_EQ_STR(res[3].name, "t");
     else
         TEST_ASSERT(!memcmp(res[3].id, t->id, 16), "t-2 by topic id");
     brk_conn_destroy(c);
+}
+
+static void small_limits(brk_conf_t *conf)
+{
+    conf->fetch_max_bytes = 64 << 10;
+    conf->max_request_bytes = 1024;
+    conf->response_max_bytes = 1; /* raised to max_request_bytes + 1 MiB */
+}
+
+static void test_cap(void)
+{
+    brk_broker_t *b = brt_broker_open("brk-fetch-cap", small_limits);
+    if (!b)
+        return;
+    TEST_EQ_INT(b->conf.response_max_bytes, 1024 + (1 << 20));
+    char err[SIS_ERRLEN];
+    brk_topic_t *t;
+    TEST_EQ_INT(brk_topic_create(b, "big", 3, 3, 0, NULL, NULL, &t, err, sizeof err),
+                KP_ERR_NONE);
+    for (int i = 0; i < 3; i++)
+        brt_append(b, &t->parts[i], 30, 4000, 1000); /* 30 batches of ~4 KB each */
+    brk_conn_t *c = brt_conn_new(b);
+    fpart_t res[8];
+    int nt;
+    size_t len;
+    /* A consumer asking for 2 GB from every partition gets --fetch-max-bytes of records. */
+    const fentry_t all[] = {{"big", t->id, 0, 0, INT32_MAX}, {"big", t->id, 1, 0, INT32_MAX},
+                            {"big", t->id, 2, 0, INT32_MAX}};
+    TEST_EQ_INT(fetch(c, 11, 1, INT32_MAX, all, 3, res, 8, &nt, &len), 3);
+    int32_t records = res[0].records_len + res[1].records_len + res[2].records_len;
+    TEST_SAY("fetch of 3 x 120 KB with MaxBytes 2 GB: %d bytes of records, %zu-byte response\n",
+             records, len);
+    TEST_ASSERT(records > 0 && records <= 64 << 10, "records within --fetch-max-bytes: %d",
+                records);
+    /* MaxBytes below one batch: the first batch still comes whole, nothing more. */
+    TEST_EQ_INT(fetch(c, 11, 2, 10, all, 3, res, 8, &nt, &len), 3);
+    TEST_ASSERT(res[0].records_len > 4000 && res[0].records_len < 4200 &&
+                    res[1].records_len == 0 && res[2].records_len == 0,
+                "one whole batch: %d %d %d", res[0].records_len, res[1].records_len,
+                res[2].records_len);
+    /* 30,000 distinct (unknown) partitions: about 1.4 MB of answers, above the 1 MiB cap. The
+     * connection is closed and the response never grows past the cap. */
+    enum { N = 30000 };
+    static fentry_t many[N];
+    for (int i = 0; i < N; i++)
+        many[i] = (fentry_t){"big", t->id, 1000 + i, 0, 1000};
+    kp_wr_t w;
+    brt_req_begin(&req, &w, KP_API_Fetch, 11, 3);
+    kp_wr_i32(&w, -1);
+    kp_wr_i32(&w, 0);
+    kp_wr_i32(&w, 1);
+    kp_wr_i32(&w, INT32_MAX);
+    kp_wr_i8(&w, 0);
+    kp_wr_i32(&w, 0);
+    kp_wr_i32(&w, -1);
+    kp_wr_arraycnt(&w, 1);
+    kp_wr_cstr(&w, "big");
+    kp_wr_arraycnt(&w, N);
+    for (int i = 0; i < N; i++) {
+        kp_wr_i32(&w, many[i].Partition);
+        kp_wr_i32(&w, -1);
+        kp_wr_i64(&w, 0);
+        kp_wr_i64(&w, -1);
+        kp_wr_i32(&w, 1000);
+    }
+    kp_wr_arraycnt(&w, 0);
+    kp_wr_cstr(&w, "");
+    int rc = brt_send(c, &req);
+    TEST_ASSERT(rc != BRK_DONE && c->closing, "oversized Fetch response: connection closed");
+    TEST_ASSERT(c->out.len == c->out_off, "nothing of it queued (%zu bytes)", c->out.len);
+    /* (the buffer grows by doubling, so its allocation stays below twice the cap) */
+    TEST_ASSERT(c->out.cap <= 2 * (size_t)b->conf.response_max_bytes,
+                "buffer bounded by the cap: %zu", c->out.cap);
+    brt_broker_close(b, 0);
 }
 
 int test_brk_fetch(void)
@@ -169,6 +246,7 @@ int test_brk_fetch(void)
     test_duplicates(b, t, 11);
     test_duplicates(b, t, 13);
     brt_broker_close(b, 0);
+    test_cap();
     sis_log_set_level(level);
     sis_buf_release(&req);
     sis_buf_release(&body);

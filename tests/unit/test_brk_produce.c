@@ -41,7 +41,7 @@ static int produce(brk_conn_t *c, int32_t corr, const pentry_t *e, int n)
         if (e[i].value)
             brt_batch(&batch, 1, e[i].value, NULL);
         else
-            sis_buf_append(&batch, "not a record batch at all, just bytes.....!!!!!!!!!!!!!!!!!!!!!!!", 66);
+            sis_buf_puts(&batch, "not a record batch, just 66 bytes of text..................");
         kp_wr_bytes(&w, batch.data, (int32_t)batch.len);
     }
     sis_buf_release(&batch);
