@@ -3,10 +3,15 @@
  *
  *   Timestamp -1 (latest)    the high watermark (= last stable offset: no transactions)
  *   Timestamp -2 (earliest)  the log start offset
- *   Timestamp >= 0           the first record whose timestamp is >= Timestamp, and that
- *                            timestamp; Offset -1 / Timestamp -1 when there is none.
- *                            Records of compressed batches are not decompressed: the
- *                            batch's base offset and max timestamp are returned for them.
+ *   Timestamp >= 0           the first record (in offset order) whose timestamp is >=
+ *                            Timestamp, and that timestamp; Offset -1 / Timestamp -1 when
+ *                            there is none. Batches are found by their maxTimestamp (the
+ *                            records' real maximum, set at produce time) through the
+ *                            segments' time index, so records with out-of-order timestamps
+ *                            are found as Kafka finds them. Records of LogAppendTime batches
+ *                            all carry the batch's maxTimestamp. Records of compressed
+ *                            batches are not decompressed: the batch's base offset and max
+ *                            timestamp are returned for them.
  * v0 (MaxNumOffsets, segment-based offset lists) and v7+ (MAX_TIMESTAMP, -3) are not
  * served; -3, -4 and -5 get UNSUPPORTED_VERSION.
  *
@@ -38,7 +43,9 @@ static void offset_for_time(brk_broker_t *b, brk_partition_t *p, int64_t ts, int
     kp_batch_t bt;
     if (kp_batch_parse(b->scratch.data, b->scratch.len, &bt, err, sizeof err) != SIS_OK)
         return;
-    if (bt.attributes & KP_BATCH_COMPRESSION_MASK) {
+    /* Every record of a LogAppendTime batch has the batch's maxTimestamp (the broker's clock
+     * at append; DefaultRecordBatch), not baseTimestamp + its delta (the producer's clock). */
+    if (bt.attributes & (KP_BATCH_COMPRESSION_MASK | KP_BATCH_TIMESTAMP_LOG_APPEND)) {
         *offset = bt.baseOffset;
         *timestamp = bt.maxTimestamp;
         return;

@@ -14,7 +14,12 @@
  * single node "all in-sync replicas" is this node, so -1 needs nothing more. TimeoutMs
  * has nothing to wait for and is ignored. Topic configs: max.message.bytes overrides
  * --message-max-bytes; message.timestamp.type=LogAppendTime makes the broker stamp the
- * batch (timestamp type bit, maxTimestamp = now, CRC recomputed).
+ * batch (timestamp type bit, maxTimestamp = now, CRC recomputed). For CreateTime topics the
+ * batch's maxTimestamp is set to its records' largest timestamp (and the LogAppendTime bit
+ * cleared), the CRC recomputed only if that changed anything, as Kafka's LogValidator does:
+ * storage keeps per-segment and index timestamps from that field (retention by time,
+ * ListOffsets by timestamp), so a producer's wrong value must not reach it. Compressed
+ * batches keep the producer's value (sismo cannot decompress to check it).
  *
  * A partition named more than once in one request is appended at most once and answered
  * once, as Apache Kafka 3.8 does (KafkaApis.handleProduceRequest keeps the request's
@@ -115,7 +120,8 @@ static void produce_partition(brk_req_t *req, brk_topic_t *t, int16_t Acks,
                  (int)max_bytes);
         goto fail;
     }
-    if (kp_batch_validate(&batch, &pp->ErrorCode, err, sizeof err) != SIS_OK)
+    int64_t maxTimestamp;
+    if (kp_batch_validate_ts(&batch, &maxTimestamp, &pp->ErrorCode, err, sizeof err) != SIS_OK)
         goto fail;
     if (batch.attributes & (KP_BATCH_CONTROL | KP_BATCH_TRANSACTIONAL)) {
         pp->ErrorCode = KP_ERR_INVALID_RECORD;
@@ -139,6 +145,10 @@ static void produce_partition(brk_req_t *req, brk_topic_t *t, int16_t Acks,
         /* message.timestamp.type=LogAppendTime: the broker's clock, covered by the CRC. */
         pp->LogAppendTimeMs = sis_wall_ms();
         kp_batch_set_log_append_time(mutable_batch, batch.size, pp->LogAppendTimeMs);
+    } else {
+        /* CreateTime: maxTimestamp is the records' real maximum, whatever the producer
+         * wrote (Kafka's LogValidator), since retention and ListOffsets by time go by it. */
+        kp_batch_set_create_time(mutable_batch, batch.size, maxTimestamp);
     }
     if (brk_partition_append(b, p, mutable_batch, batch.size, &pp->BaseOffset, err,
                              sizeof err) != SIS_OK) {

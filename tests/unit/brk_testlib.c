@@ -169,6 +169,38 @@ void brt_batch(sis_buf_t *out, int n, const char *value, const int64_t *ts)
     kp_batch_finish(&bb);
 }
 
+int brt_produce(brk_conn_t *c, int32_t corr, const char *topic, int32_t partition,
+                const sis_buf_t *batch, int64_t *base_offset)
+{
+    sis_buf_t req = SIS_BUF_INIT, body = SIS_BUF_INIT;
+    kp_wr_t w;
+    brt_req_begin(&req, &w, KP_API_Produce, 8, corr);
+    kp_wr_cstr(&w, NULL); /* TransactionalId */
+    kp_wr_i16(&w, 1);     /* Acks */
+    kp_wr_i32(&w, 5000);  /* TimeoutMs */
+    kp_wr_arraycnt(&w, 1);
+    kp_wr_cstr(&w, topic);
+    kp_wr_arraycnt(&w, 1);
+    kp_wr_i32(&w, partition);
+    kp_wr_bytes(&w, batch->data, (int32_t)batch->len);
+    int err = -1;
+    kp_rd_t r;
+    if (brt_send(c, &req) == BRK_DONE &&
+        brt_resp(c, KP_API_Produce, 8, corr, &body, &r) == 0 && kp_rd_arraycnt(&r, 1, 0) == 1) {
+        (void)kp_rd_str(&r);
+        if (kp_rd_arraycnt(&r, 1, 0) == 1) {
+            (void)kp_rd_i32(&r); /* Index */
+            err = kp_rd_i16(&r);
+            *base_offset = kp_rd_i64(&r);
+        }
+        if (kp_rd_failed(&r))
+            err = -1;
+    }
+    sis_buf_release(&req);
+    sis_buf_release(&body);
+    return err;
+}
+
 int brt_values(const void *batches, size_t len, sis_buf_t *out)
 {
     sis_buf_reset(out);

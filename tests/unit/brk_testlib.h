@@ -52,6 +52,11 @@ int brt_resp(brk_conn_t *c, int16_t ApiKey, int16_t ApiVersion, int32_t Correlat
  * with values "<value>0", "<value>1"... and timestamps ts[0..n) (ts NULL: 1000, 1001...). */
 void brt_batch(sis_buf_t *out, int n, const char *value, const int64_t *ts);
 
+/* Produces `batch` (one record batch) to topic/partition with Produce v8, acks=1, on c.
+ * Returns the partition's ErrorCode (KP_ERR_NONE...) with *base_offset, or -1. */
+int brt_produce(brk_conn_t *c, int32_t corr, const char *topic, int32_t partition,
+                const sis_buf_t *batch, int64_t *base_offset);
+
 /* The values of the records in batches[0..len) (whole v2 batches, e.g. a fetch's Records
  * or a log read), each followed by ',', into out (reset first); uncompressed batches only.
  * Returns the number of records, -1 if the bytes do not parse. */
