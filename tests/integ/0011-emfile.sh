@@ -20,8 +20,10 @@ pid=${PIDS[broker]}
 say "broker pid $pid uses $(ls /proc/$pid/fd | wc -l) of 64 descriptors"
 kcat -b "$BOOTSTRAP" -L -m 5 >/dev/null
 
-$PY - "$port" "$pid" <<'PY'
-import socket, struct, sys, time
+KTOOLS=$ROOT/tests/tools $PY - "$port" "$pid" <<'PY'
+import os, socket, sys, time
+sys.path.insert(0, os.environ["KTOOLS"])
+from kproto import api_versions_v0
 port, pid = int(sys.argv[1]), int(sys.argv[2])
 hz = 100  # USER_HZ: /proc/PID/stat counts clock ticks
 
@@ -29,24 +31,8 @@ def cpu_s():
     fields = open("/proc/%d/stat" % pid).read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / hz  # utime + stime
 
-def api_versions(s, corr):
-    body = struct.pack(">hhih", 18, 0, corr, -1)
-    s.sendall(struct.pack(">i", len(body)) + body)
-    hdr = b""
-    while len(hdr) < 4:
-        chunk = s.recv(4 - len(hdr))
-        assert chunk, "connection closed instead of an ApiVersions answer"
-        hdr += chunk
-    n = struct.unpack(">i", hdr)[0]
-    data = b""
-    while len(data) < n:
-        chunk = s.recv(n - len(data))
-        assert chunk, "short ApiVersions answer"
-        data += chunk
-    assert struct.unpack(">ih", data[:6]) == (corr, 0), data[:6]
-
 early = socket.create_connection(("127.0.0.1", port), timeout=5)
-api_versions(early, 1)
+assert api_versions_v0(early, 1), "no answer before the flood"
 
 flood = []
 for i in range(150):
@@ -64,7 +50,7 @@ used = cpu_s() - c0
 print("# broker CPU over 2 s with descriptors exhausted: %.2f s" % used)
 if used >= 0.3:
     sys.exit("FAIL: broker used %.2f s of CPU in 2 s: accept loop spinning on EMFILE" % used)
-api_versions(early, 2)  # connections already open are still served
+assert api_versions_v0(early, 2), "an open connection is no longer served"
 for s in flood:
     s.close()
 early.close()

@@ -10,30 +10,14 @@ BROKER_OPTS=(--max-connections 3)
 start_broker
 port=${BOOTSTRAP##*:}
 
-$PY - "$port" <<'PY'
-import socket, struct, sys, time
+KTOOLS=$ROOT/tests/tools $PY - "$port" <<'PY'
+import os, socket, sys, time
+sys.path.insert(0, os.environ["KTOOLS"])
+from kproto import api_versions_v0
 port = int(sys.argv[1])
 
 def conn():
     return socket.create_connection(("127.0.0.1", port), timeout=5)
-
-def api_versions(s, corr):
-    body = struct.pack(">hhih", 18, 0, corr, -1)
-    s.sendall(struct.pack(">i", len(body)) + body)
-    hdr = b""
-    while len(hdr) < 4:
-        chunk = s.recv(4 - len(hdr))
-        if not chunk:
-            return False
-        hdr += chunk
-    n = struct.unpack(">i", hdr)[0]
-    data = b""
-    while len(data) < n:
-        chunk = s.recv(n - len(data))
-        assert chunk, "short ApiVersions answer"
-        data += chunk
-    assert struct.unpack(">ih", data[:6]) == (corr, 0), data[:6]
-    return True
 
 def refused(s):
     """The broker closes s at once: EOF (or a reset) within 1 s, before any request."""
@@ -47,13 +31,13 @@ def refused(s):
 
 kept = [conn() for _ in range(3)]
 for i, s in enumerate(kept):
-    assert api_versions(s, 10 + i), "connection %d not served" % i
+    assert api_versions_v0(s, 10 + i), "connection %d not served" % i
 t0 = time.time()
 extra = conn()
 assert refused(extra), "4th connection still open after 1 s"
 print("# 4th connection closed after %.3f s" % (time.time() - t0))
 for i, s in enumerate(kept):
-    assert api_versions(s, 20 + i), "connection %d stopped working" % i
+    assert api_versions_v0(s, 20 + i), "connection %d stopped working" % i
 for _ in range(20):  # a burst of refusals: one log line, not twenty
     s = conn()
     assert refused(s), "refused connection still open"
@@ -61,7 +45,7 @@ for _ in range(20):  # a burst of refusals: one log line, not twenty
 kept.pop().close()
 time.sleep(0.3)  # the broker reaps the closed connection
 s = conn()
-assert api_versions(s, 30), "a slot freed by a closed connection is not reused"
+assert api_versions_v0(s, 30), "a slot freed by a closed connection is not reused"
 print("# a new connection is served once a slot is free")
 PY
 
