@@ -16,8 +16,9 @@
  * Memory per connection is bounded: input holds at most one frame of at most
  * conf.max_request_bytes plus one read (BRK_READ_CHUNK) - buffers grow only as bytes
  * arrive, never from a size the peer merely claims - and frames are no longer dispatched
- * while pending output exceeds BRK_OUT_HIGH (plus one response, itself bounded by the
- * fetch size limits).
+ * while pending output exceeds BRK_OUT_HIGH (plus one response, itself at most
+ * conf.response_max_bytes: every writer into c->out carries that limit, and a response that
+ * would exceed it is dropped and closes the connection, see brk_resp_overflow()).
  *
  * Listener: each readable event accepts up to 64 connections. Beyond --max-connections a
  * new connection is accepted and closed at once (the client fails fast instead of waiting
