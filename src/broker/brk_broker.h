@@ -29,9 +29,18 @@ typedef struct brk_conf {
     int32_t default_partitions;         /* partitions of auto-created topics */
     int64_t max_request_bytes;          /* largest request frame accepted */
     int32_t message_max_bytes;          /* largest record batch accepted */
+    int32_t fetch_max_bytes;            /* record bytes in one Fetch response at most (Kafka's
+                                         * fetch.max.bytes); the first batch may exceed it */
+    int64_t response_max_bytes;         /* largest response of any kind; a bigger one closes
+                                         * the connection. Raised to max_request_bytes + 1 MiB
+                                         * if below, so that any stored batch can be fetched */
     int64_t group_min_session_ms;       /* session timeouts accepted from consumers */
     int64_t group_max_session_ms;
     int64_t group_initial_rebalance_ms; /* delay before the first rebalance of an empty group */
+    int32_t group_max_size;             /* members per group (Kafka's group.max.size) */
+    int32_t max_groups;                 /* consumer groups held in memory at most */
+    int32_t max_connections;            /* open client connections at most; beyond, new ones
+                                         * are accepted and closed at once */
 } brk_conf_t;
 
 /* Fills c with the documented defaults (docs/BROKER.md). */

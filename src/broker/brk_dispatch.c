@@ -136,6 +136,7 @@ int brk_dispatch(brk_conn_t *c, uint8_t *frame, size_t len)
         return brk_parse_error(&req);
 
     kp_wr_init(&req.w, &c->out, 0);
+    req.w.limit = c->out.len + (size_t)c->b->conf.response_max_bytes;
     /* ApiVersions responses always use header v0 (KIP-511). */
     int resp_hdr = req.flex && api->ApiKey != KP_API_ApiVersions ? 1 : 0;
     req.frame_start = kp_resphdr_begin(&req.w, req.hdr.CorrelationId, resp_hdr);
@@ -146,6 +147,10 @@ int brk_dispatch(brk_conn_t *c, uint8_t *frame, size_t len)
                   (int)req.hdr.CorrelationId, len);
     size_t hdr_end = kp_wr_pos(&req.w);
     int rc = api->handler(&req);
+    if (req.w.overflow && rc == BRK_DONE) {
+        brk_resp_overflow(c, &req.w, req.frame_start, api->ApiKey, req.ApiVersion);
+        return BRK_NORESP;
+    }
     if (rc == BRK_DONE) {
         kp_frame_end(&req.w, req.frame_start);
     } else if (rc == BRK_PARKED && c->out.len > hdr_end) {

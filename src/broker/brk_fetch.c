@@ -5,9 +5,12 @@
  * named by TopicId), UNKNOWN_LEADER_EPOCH / FENCED_LEADER_EPOCH when CurrentLeaderEpoch
  * (v9+) is not -1 or our epoch 0, OFFSET_OUT_OF_RANGE outside [log start, log end].
  * Records are whole stored batches from the one holding FetchOffset, up to the high
- * watermark, within PartitionMaxBytes and the request's MaxBytes (capped at 55 MiB, Kafka's
- * fetch.max.bytes) - except that the first
- * batch of the response is always whole (KIP-74), so a consumer can always progress.
+ * watermark, within PartitionMaxBytes and the request's MaxBytes, itself capped at
+ * --fetch-max-bytes (55 MiB, Kafka's fetch.max.bytes) and at what the response size cap
+ * (conf.response_max_bytes, 128 MiB) leaves once every partition's fixed fields are
+ * counted - except that the first batch of the response is always whole (KIP-74), so a
+ * consumer can always progress. A request for so many partitions that their fixed fields
+ * alone exceed the cap is not answered: the connection is closed (brk_resp_overflow).
  * There are no transactions, so the last stable offset is the high watermark and
  * AbortedTransactions is empty for read_committed (null for read_uncommitted).
  *
@@ -15,6 +18,12 @@
  * or -1) are answered with SessionId 0, which tells the client that no session exists;
  * incremental requests (SessionEpoch > 0) get FETCH_SESSION_ID_NOT_FOUND, after which
  * clients send full requests again.
+ *
+ * Repeated partitions: as in Apache Kafka 3.8 (FetchRequest.fetchData is a LinkedHashMap),
+ * a partition named more than once is served once, at the position of its first
+ * occurrence, with the fetch data (FetchOffset, PartitionMaxBytes...) of its last one; the
+ * response then groups consecutive partitions of the same topic (by name, or by TopicId from
+ * v13) into one topic entry (FetchResponse.toMessage). See fetch_dedup().
  *
  * Long-poll: if fewer than MinBytes are available and MaxWaitMs > 0 (and no partition
  * has an error), the request is parked on its connection with a timer. After appends, the
@@ -32,8 +41,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Largest response: Kafka's broker-side fetch.max.bytes default (55 MiB). */
-#define BRK_FETCH_MAX_BYTES (55 << 20)
+/* Bytes of a response's fields around the records, per partition and per topic (beyond its
+ * name) at most: PartitionIndex..PreferredReadReplica, lengths, tags. */
+#define BRK_FETCH_PART_OVERHEAD 64
+#define BRK_FETCH_TOPIC_OVERHEAD 32
 
 typedef struct fetch_part {
     int32_t Partition;
@@ -72,6 +83,95 @@ static void fetch_free(brk_fetch_wait_t *f)
     }
     free(f->topics);
     free(f);
+}
+
+/* The topic key of ft for repeated-partition grouping: its name (v4-v12) or TopicId. */
+static brk_dedup_key_t topic_key(const brk_fetch_wait_t *f, const fetch_topic_t *ft, int32_t part)
+{
+    if (f->ApiVersion <= 12)
+        return (brk_dedup_key_t){ft->Topic, strlen(ft->Topic), part};
+    return (brk_dedup_key_t){ft->TopicId, 16, part};
+}
+
+/*
+ * Rewrites f->topics as Kafka sees the request: each partition once, at its first position,
+ * with its last occurrence's fetch data; consecutive partitions of one topic in one entry.
+ * Topics listed without partitions are dropped. Leaves f alone when nothing changes.
+ */
+static void fetch_dedup(brk_fetch_wait_t *f)
+{
+    int32_t total = 0, adjacent = 0, empty = 0;
+    for (int32_t i = 0; i < f->ntopics; i++) {
+        total += f->topics[i].n;
+        empty += f->topics[i].n == 0; /* no partition: Kafka's map has nothing to answer */
+        if (i > 0) {
+            brk_dedup_key_t a = topic_key(f, &f->topics[i - 1], 0);
+            brk_dedup_key_t c = topic_key(f, &f->topics[i], 0);
+            adjacent += a.len == c.len && !memcmp(a.bytes, c.bytes, a.len);
+        }
+    }
+    brk_dedup_key_t *keys = sis_xcalloc((size_t)total + 1, sizeof *keys);
+    int32_t *first = sis_xcalloc((size_t)total + 1, sizeof *first);
+    int32_t *next = sis_xcalloc((size_t)total + 1, sizeof *next);
+    fetch_part_t **flat = sis_xcalloc((size_t)total + 1, sizeof *flat);
+    int32_t *ftopic = sis_xcalloc((size_t)total + 1, sizeof *ftopic);
+    int32_t k = 0;
+    for (int32_t i = 0; i < f->ntopics; i++)
+        for (int32_t j = 0; j < f->topics[i].n; j++, k++) {
+            keys[k] = topic_key(f, &f->topics[i], f->topics[i].parts[j].Partition);
+            flat[k] = &f->topics[i].parts[j];
+            ftopic[k] = i;
+        }
+    int32_t distinct = brk_dedup(keys, total, first, next);
+    if (distinct < total || adjacent > 0 || empty > 0) {
+        /* Pass 1: the new topic entry of each first occurrence, and the entries' sizes. */
+        int32_t *sizes = sis_xcalloc((size_t)distinct + 1, sizeof *sizes);
+        int32_t *entry = sis_xcalloc((size_t)total + 1, sizeof *entry);
+        int32_t n = 0, prev = -1;
+        for (k = 0; k < total; k++) {
+            if (first[k] != k)
+                continue;
+            brk_dedup_key_t a = topic_key(f, &f->topics[ftopic[k]], 0), c = {NULL, 0, 0};
+            if (prev >= 0)
+                c = topic_key(f, &f->topics[ftopic[prev]], 0);
+            if (prev < 0 || a.len != c.len || memcmp(a.bytes, c.bytes, a.len))
+                n++;
+            sizes[n - 1]++;
+            prev = k;
+            entry[k] = n - 1;
+        }
+        /* Pass 2: copy each partition's last occurrence into its entry. */
+        fetch_topic_t *nt = sis_xcalloc((size_t)n + 1, sizeof *nt);
+        for (k = 0; k < total; k++) {
+            if (first[k] != k)
+                continue;
+            fetch_topic_t *cur = &nt[entry[k]];
+            if (!cur->parts) {
+                const fetch_topic_t *src = &f->topics[ftopic[k]];
+                cur->Topic = src->Topic ? sis_xstrdup(src->Topic) : NULL;
+                memcpy(cur->TopicId, src->TopicId, 16);
+                cur->parts = sis_xcalloc((size_t)sizes[entry[k]], sizeof *cur->parts);
+            }
+            int32_t last = k;
+            while (next[last] >= 0)
+                last = next[last];
+            cur->parts[cur->n++] = *flat[last];
+        }
+        free(sizes);
+        free(entry);
+        for (int32_t i = 0; i < f->ntopics; i++) {
+            free(f->topics[i].Topic);
+            free(f->topics[i].parts);
+        }
+        free(f->topics);
+        f->topics = nt;
+        f->ntopics = n;
+    }
+    free(keys);
+    free(first);
+    free(next);
+    free(flat);
+    free(ftopic);
 }
 
 /* Partition-level error for fp (offset range excluded). */
@@ -175,7 +275,17 @@ static void write_response(brk_fetch_wait_t *f, kp_wr_t *w)
         kp_wr_tags_none(w);
         return;
     }
-    int64_t used = 0;
+    /* Record bytes: MaxBytes, and no more than the response cap leaves after the fixed
+     * fields of every partition (the first batch is whole even so). */
+    int64_t overhead = 64, used = 0;
+    for (int32_t i = 0; i < f->ntopics; i++) {
+        const fetch_topic_t *ft = &f->topics[i];
+        overhead += BRK_FETCH_TOPIC_OVERHEAD + (ft->Topic ? (int64_t)strlen(ft->Topic) : 16) +
+                    (int64_t)ft->n * BRK_FETCH_PART_OVERHEAD;
+    }
+    int64_t max_bytes = b->conf.response_max_bytes - overhead;
+    if (max_bytes > f->MaxBytes)
+        max_bytes = f->MaxBytes;
     kp_wr_arraycnt(w, f->ntopics); /* Response: Responses */
     for (int32_t i = 0; i < f->ntopics; i++) {
         fetch_topic_t *ft = &f->topics[i];
@@ -192,7 +302,7 @@ static void write_response(brk_fetch_wait_t *f, kp_wr_t *w)
             if (err == KP_ERR_NONE) {
                 hw = fp->p->hw;
                 start = stor_log_start_offset(fp->p->log);
-                int64_t limit = f->MaxBytes - used;
+                int64_t limit = max_bytes - used;
                 if (limit > fp->PartitionMaxBytes)
                     limit = fp->PartitionMaxBytes;
                 read_part(b, fp, limit, used == 0);
@@ -239,10 +349,10 @@ static void complete(brk_fetch_wait_t *f)
     unlink_wait(f);
     kp_wr_t w;
     size_t start;
+    brk_conn_unpark(c); /* first: an oversized answer closes c, which must not cancel f */
     brk_resp_begin(c, KP_API_Fetch, f->ApiVersion, f->CorrelationId, &w, &start);
     write_response(f, &w);
-    brk_resp_end(c, &w, start);
-    brk_conn_unpark(c);
+    brk_resp_end(c, &w, start, KP_API_Fetch, f->ApiVersion);
     fetch_free(f);
 }
 
@@ -374,14 +484,15 @@ int brk_handle_fetch(brk_req_t *req)
     if (kp_rd_failed(r))
         goto err_parse;
 
+    fetch_dedup(f);
     if (SessionEpoch > 0) {
         f->ErrorCode = KP_ERR_FETCH_SESSION_ID_NOT_FOUND;
         (void)SessionId;
     }
     if (f->MaxBytes <= 0)
         f->MaxBytes = 1;
-    if (f->MaxBytes > BRK_FETCH_MAX_BYTES)
-        f->MaxBytes = BRK_FETCH_MAX_BYTES; /* bounds the response, hence memory per connection */
+    if (f->MaxBytes > b->conf.fetch_max_bytes)
+        f->MaxBytes = b->conf.fetch_max_bytes; /* bounds the response, hence memory */
     int64_t n = available(f);
     if (n >= 0 && n < f->MinBytes && MaxWaitMs > 0) {
         sis_timer_init(&f->timer, on_timeout, f);

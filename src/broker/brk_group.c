@@ -33,6 +33,27 @@
  * Static membership (GroupInstanceId, v5+): a join with a known instance id replaces the
  * previous member with that id (whose waiting requests get FENCED_INSTANCE_ID) and triggers
  * a rebalance; unlike Apache Kafka, sismo does not skip that rebalance.
+ *
+ * Bounds (every structure a client can make grow):
+ *   members per group    --group-max-size (Kafka's group.max.size), checked as Kafka's
+ *                        acceptJoiningMember does: EMPTY accepts anyone; PREPARING_REBALANCE
+ *                        accepts a member that already joined this phase, or anyone while
+ *                        fewer than the maximum have joined (a member that has not rejoined
+ *                        yet is removed if refused); COMPLETING_REBALANCE and STABLE accept
+ *                        known members, and new ones while the group is smaller than the
+ *                        maximum. Refused joins get GROUP_MAX_SIZE_REACHED with MemberId "".
+ *                        A group thus holds at most twice the maximum (old members not yet
+ *                        rejoined + members of the new phase).
+ *   pending member ids   at most --group-max-size per group: a MEMBER_ID_REQUIRED answer
+ *                        beyond that forgets the oldest pending id (its owner's rejoin gets
+ *                        UNKNOWN_MEMBER_ID and it starts over with an empty id). Kafka keeps
+ *                        them all until their session timeout.
+ *   groups               at most --max-groups in memory. Only a JoinGroup with an empty
+ *                        MemberId creates a group (a MemberId for an unknown group gets
+ *                        UNKNOWN_MEMBER_ID, as in Kafka); at the limit, groups with no
+ *                        members are dropped from memory first (their generation and
+ *                        offsets stay in stor_offsets), and if none can be, the JoinGroup
+ *                        gets COORDINATOR_NOT_AVAILABLE, which clients retry.
  */
 #include "brk_int.h"
 
@@ -69,6 +90,12 @@ const char *brk_group_state_name(brk_group_state_t s)
 
 static void assert_group_state(const brk_group_t *g)
 {
+#ifndef NDEBUG
+    int n = 0;
+    for (const brk_member_t *m = g->pending; m; m = m->next)
+        n++;
+    assert(n == g->npending && n <= g->b->conf.group_max_size);
+#endif
     switch (g->state) {
     case BRK_GROUP_EMPTY:
         assert(g->nmembers == 0 && !g->leader_id && !g->protocol_name);
@@ -171,12 +198,41 @@ static void save_blob(brk_group_t *g)
         g->b->offsets_dirty = 1;
 }
 
-static brk_group_t *group_get_or_create(brk_broker_t *b, kp_str_t group_id)
+static void group_free(brk_group_t *g);
+
+/* Frees the groups that hold no member and no pending member; with keep_offsets, only those
+ * without committed offsets (their generation and offsets live on in stor_offsets anyway). */
+static void groups_free_empty(brk_broker_t *b, int keep_offsets)
 {
-    brk_group_t *g = brk_group_find(b, group_id);
-    if (g)
-        return g;
-    g = SIS_NEW(brk_group_t);
+    for (brk_group_t **pp = &b->groups; *pp;) {
+        brk_group_t *g = *pp;
+        if (g->state == BRK_GROUP_EMPTY && !g->pending &&
+            (!keep_offsets || !brk_offsets_group_has(b, g->group_id))) {
+            *pp = g->next;
+            b->ngroups--;
+            group_free(g);
+        } else {
+            pp = &g->next;
+        }
+    }
+}
+
+/* A new group, or NULL if --max-groups groups with members are already in memory. */
+static brk_group_t *group_create(brk_broker_t *b, kp_str_t group_id)
+{
+    if (b->ngroups >= b->conf.max_groups)
+        groups_free_empty(b, 0);
+    if (b->ngroups >= b->conf.max_groups) {
+        uint64_t suppressed;
+        static sis_ratelimit_t rl = {10000, 0, 0};
+        if (sis_ratelimit_ok(&rl, &suppressed))
+            sis_log_warn(TAG, "group '%.*s' not created: --max-groups %d groups have members "
+                              "(%llu more refusals not shown)",
+                         (int)group_id.len, group_id.ptr, (int)b->conf.max_groups,
+                         (unsigned long long)suppressed);
+        return NULL;
+    }
+    brk_group_t *g = SIS_NEW(brk_group_t);
     g->b = b;
     g->group_id = kp_str_dup(group_id);
     g->state = BRK_GROUP_EMPTY;
@@ -186,6 +242,11 @@ static brk_group_t *group_get_or_create(brk_broker_t *b, kp_str_t group_id)
     b->groups = g;
     b->ngroups++;
     return g;
+}
+
+int brk_groups_count(const brk_broker_t *b)
+{
+    return b->ngroups;
 }
 
 static void protocols_free(brk_member_t *m)
@@ -274,35 +335,35 @@ static void write_sync_response(kp_wr_t *w, int16_t v, const brk_group_t *g,
     kp_wr_tags_none(w);
 }
 
-/* Answers m's waiting JoinGroup (if any) and resumes its connection. */
-static void answer_join(brk_member_t *m, int16_t err)
+/* Answers m's waiting JoinGroup (wt == &m->join) or SyncGroup (wt == &m->sync), if there
+ * is one, with err, and resumes its connection. */
+static void answer_wait(brk_member_t *m, brk_member_wait_t *wt, int16_t err)
 {
-    brk_member_wait_t *wt = &m->join;
     if (!wt->conn)
         return;
     brk_conn_t *c = wt->conn;
     wt->conn = NULL;
+    int join = wt == &m->join;
+    int16_t key = join ? KP_API_JoinGroup : KP_API_SyncGroup;
     kp_wr_t w;
     size_t start;
-    brk_resp_begin(c, KP_API_JoinGroup, wt->ApiVersion, wt->CorrelationId, &w, &start);
-    write_join_response(&w, wt->ApiVersion, m->g, m, err, m->member_id);
-    brk_resp_end(c, &w, start);
-    brk_conn_unpark(c);
+    brk_conn_unpark(c); /* first: an oversized answer closes c, which must not cancel wt */
+    brk_resp_begin(c, key, wt->ApiVersion, wt->CorrelationId, &w, &start);
+    if (join)
+        write_join_response(&w, wt->ApiVersion, m->g, m, err, m->member_id);
+    else
+        write_sync_response(&w, wt->ApiVersion, m->g, m, err);
+    brk_resp_end(c, &w, start, key, wt->ApiVersion);
+}
+
+static void answer_join(brk_member_t *m, int16_t err)
+{
+    answer_wait(m, &m->join, err);
 }
 
 static void answer_sync(brk_member_t *m, int16_t err)
 {
-    brk_member_wait_t *wt = &m->sync;
-    if (!wt->conn)
-        return;
-    brk_conn_t *c = wt->conn;
-    wt->conn = NULL;
-    kp_wr_t w;
-    size_t start;
-    brk_resp_begin(c, KP_API_SyncGroup, wt->ApiVersion, wt->CorrelationId, &w, &start);
-    write_sync_response(&w, wt->ApiVersion, m->g, m, err);
-    brk_resp_end(c, &w, start);
-    brk_conn_unpark(c);
+    answer_wait(m, &m->sync, err);
 }
 
 /* The connection of a waiting request closed: forget the wait (the member stays). */
@@ -318,6 +379,13 @@ static void park(brk_req_t *req, brk_member_wait_t *wt)
     wt->ApiVersion = req->ApiVersion;
     wt->CorrelationId = req->hdr.CorrelationId;
     brk_conn_park(req->conn, wt, on_wait_cancel);
+}
+
+/* Parks m's JoinGroup: m has joined this phase (Kafka's isAwaitingJoin). */
+static void park_join(brk_req_t *req, brk_member_t *m)
+{
+    m->awaiting = 1;
+    park(req, &m->join);
 }
 
 /* ---- the state machine ---- */
@@ -386,7 +454,9 @@ static void member_remove(brk_member_t *m, int16_t err)
         pp = &(*pp)->next;
     if (*pp)
         *pp = m->next;
-    if (!m->pending)
+    if (m->pending)
+        g->npending--;
+    else
         g->nmembers--;
     if (g->leader_id && !strcmp(g->leader_id, m->member_id)) {
         free(g->leader_id);
@@ -480,6 +550,7 @@ static void complete_join(brk_group_t *g)
     free(g->protocol_name);
     g->protocol_name = NULL;
     for (brk_member_t *m = g->members; m; m = m->next) {
+        m->awaiting = 0;
         free(m->assignment);
         m->assignment = NULL;
         m->assignment_len = 0;
@@ -636,6 +707,43 @@ static void member_append(brk_group_t *g, brk_member_t *m)
     }
 }
 
+/* Kafka's GroupCoordinator.acceptJoiningMember: whether the group has room for the member
+ * (MemberId "" = a new one); see "Bounds" at the top. */
+static int accept_joining_member(const brk_group_t *g, kp_str_t MemberId)
+{
+    const brk_member_t *m = brk_group_member((brk_group_t *)g, MemberId);
+    int32_t max = g->b->conf.group_max_size;
+    switch (g->state) {
+    case BRK_GROUP_EMPTY:
+        return 1;
+    case BRK_GROUP_PREPARING_REBALANCE: {
+        if (m && m->awaiting)
+            return 1;
+        int32_t awaiting = 0;
+        for (const brk_member_t *x = g->members; x; x = x->next)
+            awaiting += x->awaiting;
+        return awaiting < max;
+    }
+    case BRK_GROUP_COMPLETING_REBALANCE:
+    case BRK_GROUP_STABLE:
+        return m || g->nmembers < max;
+    }
+    return 0;
+}
+
+/* Drops the oldest pending member id of g (the tail of g->pending) to make room. */
+static void forget_oldest_pending(brk_group_t *g)
+{
+    brk_member_t *m = g->pending;
+    while (m && m->next)
+        m = m->next;
+    if (!m)
+        return;
+    sis_log_debug(TAG, "group '%s': %d pending member ids, forgetting '%s'", g->group_id,
+                  g->npending, m->member_id);
+    member_remove(m, KP_ERR_UNKNOWN_MEMBER_ID);
+}
+
 int brk_handle_join_group(brk_req_t *req)
 {
     kp_rd_t *r = &req->rd;
@@ -678,10 +786,19 @@ int brk_handle_join_group(brk_req_t *req)
     } else if (j.SessionTimeoutMs < b->conf.group_min_session_ms ||
                j.SessionTimeoutMs > b->conf.group_max_session_ms) {
         err = KP_ERR_INVALID_SESSION_TIMEOUT;
-    } else {
-        g = group_get_or_create(b, j.GroupId);
-        if (!protocols_compatible(g, &j))
-            err = KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
+    } else if (!(g = brk_group_find(b, j.GroupId)) && j.MemberId.len != 0) {
+        err = KP_ERR_UNKNOWN_MEMBER_ID; /* a member id, but no such group: nothing created */
+    } else if (!g && !(g = group_create(b, j.GroupId))) {
+        err = KP_ERR_COORDINATOR_NOT_AVAILABLE; /* --max-groups: retried by clients */
+    } else if (!accept_joining_member(g, j.MemberId)) {
+        brk_member_t *refused = brk_group_member(g, j.MemberId);
+        sis_log_info(TAG, "group '%s': join refused, --group-max-size %d reached", g->group_id,
+                     (int)b->conf.group_max_size);
+        if (refused) /* Kafka's group.remove(): a member that had not rejoined yet */
+            member_leave(refused, KP_ERR_UNKNOWN_MEMBER_ID, "group is full");
+        err = KP_ERR_GROUP_MAX_SIZE_REACHED;
+    } else if (!protocols_compatible(g, &j)) {
+        err = KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
     }
     if (err != KP_ERR_NONE) {
         write_join_response(w, v, g, NULL, err, NULL);
@@ -704,9 +821,12 @@ int brk_handle_join_group(brk_req_t *req)
         set_protocols(m, &j);
         if (v >= 4 && j.GroupInstanceId.len < 0) {
             /* KIP-394: hand out the id, let the client come back with it. */
+            if (g->npending >= b->conf.group_max_size)
+                forget_oldest_pending(g);
             m->pending = 1;
             m->next = g->pending;
             g->pending = m;
+            g->npending++;
             brk_member_touch(m);
             assigned = m->member_id;
             write_join_response(w, v, g, NULL, KP_ERR_MEMBER_ID_REQUIRED, assigned);
@@ -715,7 +835,7 @@ int brk_handle_join_group(brk_req_t *req)
         member_append(g, m);
         if (!g->protocol_type)
             g->protocol_type = kp_str_dup(j.ProtocolType);
-        park(req, &m->join);
+        park_join(req, m);
         ret = BRK_PARKED;
         prepare_rebalance(g, "new member joined");
         goto out;
@@ -738,12 +858,13 @@ int brk_handle_join_group(brk_req_t *req)
         while (*pp != pend)
             pp = &(*pp)->next;
         *pp = pend->next;
+        g->npending--;
         member_update(pend, &j);
         set_protocols(pend, &j);
         member_append(g, pend);
         if (!g->protocol_type)
             g->protocol_type = kp_str_dup(j.ProtocolType);
-        park(req, &pend->join);
+        park_join(req, pend);
         ret = BRK_PARKED;
         prepare_rebalance(g, "new member joined");
         goto out;
@@ -763,7 +884,7 @@ int brk_handle_join_group(brk_req_t *req)
         write_join_response(w, v, g, m, KP_ERR_NONE, m->member_id);
         goto out;
     }
-    park(req, &m->join);
+    park_join(req, m);
     ret = BRK_PARKED;
     prepare_rebalance(g, changed ? "member changed its protocols" : "member rejoined");
 
@@ -779,6 +900,29 @@ err_parse:
 }
 
 /* ---- SyncGroup ---- */
+
+/*
+ * The member checks SyncGroup and Heartbeat share, in Kafka's order: INVALID_GROUP_ID (empty
+ * id), UNKNOWN_MEMBER_ID (no such group or member), FENCED_INSTANCE_ID (the member belongs
+ * to another GroupInstanceId), ILLEGAL_GENERATION. Sets *gp and *mp (NULL if unknown) in
+ * every case, and returns KP_ERR_NONE or the error.
+ */
+static int16_t member_check(brk_broker_t *b, kp_str_t GroupId, int32_t GenerationId,
+                            kp_str_t MemberId, kp_str_t GroupInstanceId, brk_group_t **gp,
+                            brk_member_t **mp)
+{
+    brk_group_t *g = *gp = brk_group_find(b, GroupId);
+    brk_member_t *m = *mp = brk_group_member(g, MemberId);
+    if (GroupId.len <= 0)
+        return KP_ERR_INVALID_GROUP_ID;
+    if (!g || !m)
+        return KP_ERR_UNKNOWN_MEMBER_ID;
+    if (m->instance_id && GroupInstanceId.len >= 0 && !kp_str_eq(GroupInstanceId, m->instance_id))
+        return KP_ERR_FENCED_INSTANCE_ID;
+    if (GenerationId != g->generation)
+        return KP_ERR_ILLEGAL_GENERATION;
+    return KP_ERR_NONE;
+}
 
 int brk_handle_sync_group(brk_req_t *req)
 {
@@ -809,25 +953,18 @@ int brk_handle_sync_group(brk_req_t *req)
     if (kp_rd_failed(r))
         return brk_parse_error(req);
 
-    brk_group_t *g = brk_group_find(req->b, GroupId);
-    brk_member_t *m = brk_group_member(g, MemberId);
-    int16_t err = KP_ERR_NONE;
-    if (GroupId.len <= 0)
-        err = KP_ERR_INVALID_GROUP_ID;
-    else if (!g || !m)
-        err = KP_ERR_UNKNOWN_MEMBER_ID;
-    else if (m->instance_id && GroupInstanceId.len >= 0 &&
-             !kp_str_eq(GroupInstanceId, m->instance_id))
-        err = KP_ERR_FENCED_INSTANCE_ID;
-    else if (GenerationId != g->generation)
-        err = KP_ERR_ILLEGAL_GENERATION;
-    else if ((ProtocolType.len >= 0 && !str_is(g->protocol_type, ProtocolType)) ||
-             (ProtocolName.len >= 0 && !str_is(g->protocol_name, ProtocolName)))
-        err = KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
-    else if (g->state == BRK_GROUP_PREPARING_REBALANCE)
-        err = KP_ERR_REBALANCE_IN_PROGRESS;
-    else if (g->state == BRK_GROUP_EMPTY)
-        err = KP_ERR_UNKNOWN_MEMBER_ID;
+    brk_group_t *g;
+    brk_member_t *m;
+    int16_t err = member_check(req->b, GroupId, GenerationId, MemberId, GroupInstanceId, &g, &m);
+    if (err == KP_ERR_NONE) {
+        if ((ProtocolType.len >= 0 && !str_is(g->protocol_type, ProtocolType)) ||
+            (ProtocolName.len >= 0 && !str_is(g->protocol_name, ProtocolName)))
+            err = KP_ERR_INCONSISTENT_GROUP_PROTOCOL;
+        else if (g->state == BRK_GROUP_PREPARING_REBALANCE)
+            err = KP_ERR_REBALANCE_IN_PROGRESS;
+        else if (g->state == BRK_GROUP_EMPTY)
+            err = KP_ERR_UNKNOWN_MEMBER_ID;
+    }
     if (err != KP_ERR_NONE) {
         write_sync_response(w, v, g, NULL, err);
         return BRK_DONE;
@@ -882,19 +1019,10 @@ int brk_handle_heartbeat(brk_req_t *req)
     if (kp_rd_failed(r))
         return brk_parse_error(req);
 
-    brk_group_t *g = brk_group_find(req->b, GroupId);
-    brk_member_t *m = brk_group_member(g, MemberId);
-    int16_t err = KP_ERR_NONE;
-    if (GroupId.len <= 0)
-        err = KP_ERR_INVALID_GROUP_ID;
-    else if (!g || !m)
-        err = KP_ERR_UNKNOWN_MEMBER_ID;
-    else if (m->instance_id && GroupInstanceId.len >= 0 &&
-             !kp_str_eq(GroupInstanceId, m->instance_id))
-        err = KP_ERR_FENCED_INSTANCE_ID;
-    else if (GenerationId != g->generation)
-        err = KP_ERR_ILLEGAL_GENERATION;
-    else if (g->state == BRK_GROUP_PREPARING_REBALANCE)
+    brk_group_t *g;
+    brk_member_t *m;
+    int16_t err = member_check(req->b, GroupId, GenerationId, MemberId, GroupInstanceId, &g, &m);
+    if (err == KP_ERR_NONE && g->state == BRK_GROUP_PREPARING_REBALANCE)
         err = KP_ERR_REBALANCE_IN_PROGRESS;
     if (m && (err == KP_ERR_NONE || err == KP_ERR_REBALANCE_IN_PROGRESS))
         brk_member_touch(m);
@@ -1002,16 +1130,7 @@ static void group_free(brk_group_t *g)
 
 void brk_groups_tick(brk_broker_t *b)
 {
-    for (brk_group_t **pp = &b->groups; *pp;) {
-        brk_group_t *g = *pp;
-        if (g->state == BRK_GROUP_EMPTY && !g->pending && !brk_offsets_group_has(b, g->group_id)) {
-            *pp = g->next;
-            b->ngroups--;
-            group_free(g);
-        } else {
-            pp = &g->next;
-        }
-    }
+    groups_free_empty(b, 1);
 }
 
 void brk_groups_close(brk_broker_t *b)

@@ -23,6 +23,7 @@
 #include "kp_header.h"
 #include "kp_record.h"
 #include "sis_buf.h"
+#include "sis_log.h"
 #include "sis_loop.h"
 #include "stor_log.h"
 
@@ -35,7 +36,7 @@ typedef struct brk_topic brk_topic_t;
 typedef struct brk_partition brk_partition_t;
 typedef struct brk_group brk_group_t;
 typedef struct brk_fetch_wait brk_fetch_wait_t;
-typedef struct brk_pid_state brk_pid_state_t;
+typedef struct brk_pid_table brk_pid_table_t;
 
 /* ---- handlers and dispatch (brk_dispatch.c) ---- */
 
@@ -81,7 +82,13 @@ struct brk_req {
  */
 void brk_resp_begin(brk_conn_t *c, int16_t ApiKey, int16_t ApiVersion, int32_t CorrelationId,
                     kp_wr_t *w, size_t *frame_start);
-void brk_resp_end(brk_conn_t *c, kp_wr_t *w, size_t frame_start);
+void brk_resp_end(brk_conn_t *c, kp_wr_t *w, size_t frame_start, int16_t ApiKey,
+                  int16_t ApiVersion);
+/* A response outgrew conf.response_max_bytes (w->overflow): drops what was written of it
+ * from c->out, logs, and closes the connection (the client sees it closed, as after any
+ * error it cannot be told about). Every writer into c->out carries that limit. */
+void brk_resp_overflow(brk_conn_t *c, kp_wr_t *w, size_t frame_start, int16_t ApiKey,
+                       int16_t ApiVersion);
 
 /* Logs a parse failure of req (API, version, byte offset, what) and returns BRK_CLOSE. */
 int brk_parse_error(brk_req_t *req);
@@ -152,7 +159,8 @@ struct brk_partition {
     int64_t hw;                 /* high watermark: offsets below it are visible to fetchers */
     int dirty;                  /* appended since the last fsync (on b->dirty) */
     brk_partition_t *dirty_next;
-    brk_pid_state_t *pids;      /* idempotent producers' state (brk_idempotence.c) */
+    brk_pid_table_t *pids;      /* idempotent producers' state (brk_idempotence.c), NULL
+                                 * until the first idempotent batch */
     char *dir;                  /* <data-dir>/<topic>-<partition> */
     stor_fsync_t fsync;         /* this partition's policy (broker's, or the topic's flush.*) */
     int64_t fsync_interval_ms;
@@ -198,6 +206,24 @@ int brk_partition_append(brk_broker_t *b, brk_partition_t *p, uint8_t *batches, 
 /* fsyncs every dirty partition and publishes their new high watermarks. */
 void brk_partitions_sync(brk_broker_t *b);
 
+/* ---- repeated partitions in a request (brk_dedup.c) ---- */
+
+/* A request entry's key: a topic (name bytes, or the 16 bytes of a TopicId) and a
+ * partition. Borrowed bytes. */
+typedef struct brk_dedup_key {
+    const void *bytes;
+    size_t len;
+    int32_t partition;
+} brk_dedup_key_t;
+
+/*
+ * Groups equal keys of keys[0..n): first[i] is the index of the first key equal to keys[i]
+ * (i itself for a first occurrence), next[i] the index of the next equal key after i, or
+ * -1. Following next from first[i] visits every occurrence in request order. Returns the
+ * number of distinct keys. O(n log n); first and next hold n entries each.
+ */
+int32_t brk_dedup(const brk_dedup_key_t *keys, int32_t n, int32_t *first, int32_t *next);
+
 /* ---- fetch long-poll (brk_fetch.c) ---- */
 /* Re-checks parked fetches after appends; answers those that have enough data. */
 void brk_fetch_wake(brk_broker_t *b);
@@ -223,6 +249,9 @@ int64_t brk_idempotence_max_pid(const brk_partition_t *p);
 /* Sets b->next_producer_id after the logs are open (brk_init_producer_id.c). */
 void brk_producer_ids_init(brk_broker_t *b);
 #define BRK_PID_EXPIRE_MS (24LL * 3600 * 1000)
+#define BRK_PID_MAX 10000 /* producer states per partition; the least recently used goes */
+/* Producers with state in p. */
+size_t brk_idempotence_count(const brk_partition_t *p);
 /* Drops state of producers idle for BRK_PID_EXPIRE_MS. */
 void brk_idempotence_expire(brk_partition_t *p, int64_t now_ms);
 
@@ -270,6 +299,8 @@ struct brk_member {
     brk_member_wait_t sync;   /* a parked SyncGroup */
     sis_timer_t session;      /* session expiry (restarted by heartbeats) */
     int pending;              /* 1: got MEMBER_ID_REQUIRED, has not rejoined yet */
+    int awaiting;             /* has joined in the current join phase (Kafka's
+                               * isAwaitingJoin), even if its connection closed since */
     brk_member_t *next;       /* g->members (join order) or g->pending */
 };
 
@@ -283,7 +314,8 @@ struct brk_group {
     char *leader_id;          /* member id of the leader, NULL if none */
     brk_member_t *members;
     int nmembers;
-    brk_member_t *pending;    /* MEMBER_ID_REQUIRED members (JoinGroup v4+) */
+    brk_member_t *pending;    /* MEMBER_ID_REQUIRED members (JoinGroup v4+), newest first */
+    int npending;
     sis_timer_t join_timer;   /* rebalance deadline in PREPARING_REBALANCE */
     int initial_delay;        /* first rebalance of an empty group: wait the full delay */
     brk_group_t *next;        /* b->groups */
@@ -293,6 +325,8 @@ struct brk_group {
 brk_group_t *brk_group_find(brk_broker_t *b, kp_str_t group_id);
 brk_member_t *brk_group_member(brk_group_t *g, kp_str_t member_id);
 void brk_groups_close(brk_broker_t *b);
+/* Groups in memory (members, pending members, or an empty group kept for its offsets). */
+int brk_groups_count(const brk_broker_t *b);
 /* Periodic: frees empty groups that hold nothing. */
 void brk_groups_tick(brk_broker_t *b);
 /* Restarts a member's session timer (heartbeat, commit). */
@@ -330,6 +364,10 @@ struct brk_broker {
     struct stor_meta *meta;   /* topic catalogue and data-directory lock */
     struct brk_syncer *syncer; /* background fsyncs of --fsync interval */
     int64_t tick_ms;          /* period of the housekeeping timer */
+    sis_timer_t accept_timer; /* re-arms the listener after accept() ran out of resources */
+    sis_ratelimit_t accept_log; /* one "out of descriptors" warning per 10 s */
+    sis_ratelimit_t refuse_log; /* one --max-connections warning per 10 s */
+    uint64_t refused;         /* connections closed at once because of --max-connections */
     sis_buf_t scratch;        /* reusable buffer for fetch reads */
     char cluster_id[64];
     brk_group_t *groups;

@@ -15,6 +15,13 @@
  * (--fsync always: before the reply leaves). Offsets are kept until their group or topic
  * is deleted (no offsets.retention.minutes expiry).
  *
+ * Repeated partitions (as Apache Kafka 3.8's KafkaApis and GroupCoordinatorAdapter treat
+ * them): an unknown topic or partition is answered UNKNOWN_TOPIC_OR_PARTITION at every
+ * occurrence, before the group is checked (if no partition is known, the group is not
+ * looked at); the known ones go to the coordinator in a map, so a partition named twice is
+ * committed once, with its last occurrence's offset and metadata, and answered once. The
+ * response lists each topic once.
+ *
  * Fetch: partitions without a committed offset read -1 with empty metadata and no error.
  * A null topic list (v2+) returns every committed offset of the group. RequireStable (v7+)
  * needs nothing: without transactions there are no pending offsets.
@@ -100,6 +107,7 @@ typedef struct commit_part {
     int32_t CommittedLeaderEpoch;
     kp_str_t CommittedMetadata;
     int16_t ErrorCode;
+    int answered;      /* has an entry in the response */
 } commit_part_t;
 
 typedef struct commit_topic {
@@ -120,6 +128,11 @@ int brk_handle_offset_commit(brk_req_t *req)
     stor_offset_t *items = NULL;
     char **names = NULL;
     size_t nitems = 0;
+    char *group = NULL;
+    commit_part_t **flat = NULL;
+    int32_t *first = NULL, *next = NULL;
+    brk_dedup_key_t *keys = NULL, *tkeys = NULL;
+    int32_t *tcount = NULL, *tfirst = NULL, *tnext = NULL;
 
     kp_str_t GroupId = kp_rd_str(r);
     int32_t GenerationId = v >= 1 ? kp_rd_i32(r) : -1;
@@ -131,16 +144,16 @@ int brk_handle_offset_commit(brk_req_t *req)
     if (kp_rd_failed(r))
         goto err_parse;
     topics = sis_xcalloc((size_t)TopicsCnt + 1, sizeof *topics);
-    size_t total = 0;
+    int32_t total = 0;
     for (int32_t i = 0; i < TopicsCnt; i++) {
         commit_topic_t *t = &topics[i];
         t->Name = kp_rd_str(r);
         int32_t n = kp_rd_arraycnt(r, KP_MAX_ARRAY, 0);
-        if (kp_rd_failed(r))
+        if (kp_rd_failed(r) || total > INT32_MAX - n)
             goto err_parse;
         t->parts = sis_xcalloc((size_t)n + 1, sizeof *t->parts);
         t->n = n;
-        total += (size_t)n;
+        total += n;
         for (int32_t j = 0; j < n; j++) {
             commit_part_t *p = &t->parts[j];
             p->PartitionIndex = kp_rd_i32(r);
@@ -157,36 +170,57 @@ int brk_handle_offset_commit(brk_req_t *req)
     if (kp_rd_failed(r))
         goto err_parse;
 
-    int16_t gerr = commit_group_check(req, GroupId, GenerationId, MemberId, GroupInstanceId);
-    char *group = kp_str_dup(GroupId);
-    items = sis_xcalloc(total + 1, sizeof *items);
-    names = sis_xcalloc(2 * total + 1, sizeof *names);
+    /* Unknown topics and partitions are answered at every occurrence; the known ones are
+     * grouped by partition (keys of the known ones only). */
+    flat = sis_xcalloc((size_t)total + 1, sizeof *flat);
+    keys = sis_xcalloc((size_t)total + 1, sizeof *keys);
+    first = sis_xcalloc((size_t)total + 1, sizeof *first);
+    next = sis_xcalloc((size_t)total + 1, sizeof *next);
+    int32_t nknown = 0;
     for (int32_t i = 0; i < TopicsCnt; i++) {
-        commit_topic_t *t = &topics[i];
-        brk_topic_t *bt = brk_topic_find(b, t->Name.ptr, (size_t)t->Name.len);
-        for (int32_t j = 0; j < t->n; j++) {
-            commit_part_t *p = &t->parts[j];
-            p->ErrorCode = gerr;
-            if (gerr != KP_ERR_NONE)
-                continue;
+        brk_topic_t *bt = brk_topic_find(b, topics[i].Name.ptr, (size_t)topics[i].Name.len);
+        for (int32_t j = 0; j < topics[i].n; j++) {
+            commit_part_t *p = &topics[i].parts[j];
             if (!bt || p->PartitionIndex < 0 || p->PartitionIndex >= bt->npart) {
                 p->ErrorCode = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+                p->answered = 1;
                 continue;
             }
-            if (p->CommittedMetadata.len > BRK_OFFSET_METADATA_MAX) {
-                p->ErrorCode = KP_ERR_OFFSET_METADATA_TOO_LARGE;
-                continue;
-            }
-            stor_offset_t *it = &items[nitems];
-            it->group = group;
-            it->topic = bt->name;
-            it->partition = p->PartitionIndex;
-            it->offset = p->CommittedOffset;
-            it->leader_epoch = p->CommittedLeaderEpoch;
-            names[nitems] = kp_str_dup(p->CommittedMetadata);
-            it->metadata = names[nitems];
-            nitems++;
+            flat[nknown] = p;
+            keys[nknown++] = (brk_dedup_key_t){bt->name, strlen(bt->name), p->PartitionIndex};
         }
+    }
+    brk_dedup(keys, nknown, first, next);
+    int16_t gerr = nknown > 0 ? commit_group_check(req, GroupId, GenerationId, MemberId,
+                                                   GroupInstanceId)
+                              : KP_ERR_NONE;
+    group = kp_str_dup(GroupId);
+    items = sis_xcalloc((size_t)nknown + 1, sizeof *items);
+    names = sis_xcalloc((size_t)nknown + 1, sizeof *names);
+    for (int32_t k = 0; k < nknown; k++) {
+        if (first[k] != k)
+            continue;
+        commit_part_t *p = flat[k]; /* answers for the partition */
+        commit_part_t *last = p;    /* carries what is committed */
+        for (int32_t o = next[k]; o >= 0; o = next[o])
+            last = flat[o];
+        p->answered = 1;
+        p->ErrorCode = gerr;
+        if (gerr != KP_ERR_NONE)
+            continue;
+        if (last->CommittedMetadata.len > BRK_OFFSET_METADATA_MAX) {
+            p->ErrorCode = KP_ERR_OFFSET_METADATA_TOO_LARGE;
+            continue;
+        }
+        stor_offset_t *it = &items[nitems];
+        it->group = group;
+        it->topic = (const char *)keys[k].bytes; /* the topic's own name */
+        it->partition = p->PartitionIndex;
+        it->offset = last->CommittedOffset;
+        it->leader_epoch = last->CommittedLeaderEpoch;
+        names[nitems] = kp_str_dup(last->CommittedMetadata);
+        it->metadata = names[nitems];
+        nitems++;
     }
     if (nitems > 0) {
         char err[SIS_ERRLEN];
@@ -194,25 +228,55 @@ int brk_handle_offset_commit(brk_req_t *req)
             sis_log_error("broker", "group '%s': offset commit failed: %s", group, err);
             for (int32_t i = 0; i < TopicsCnt; i++)
                 for (int32_t j = 0; j < topics[i].n; j++)
-                    if (topics[i].parts[j].ErrorCode == KP_ERR_NONE)
+                    if (topics[i].parts[j].answered &&
+                        topics[i].parts[j].ErrorCode == KP_ERR_NONE)
                         topics[i].parts[j].ErrorCode = KP_ERR_COORDINATOR_NOT_AVAILABLE;
         } else {
             b->offsets_dirty = 1;
         }
     }
-    free(group);
 
+    /* Response: each topic name once (first appearance), its answered partitions in order;
+     * tcount[i] = answered partitions of topic entry i, tfirst/tnext group entries by name. */
+    tkeys = sis_xcalloc((size_t)TopicsCnt + 1, sizeof *tkeys);
+    tcount = sis_xcalloc((size_t)TopicsCnt + 1, sizeof *tcount);
+    tfirst = sis_xcalloc((size_t)TopicsCnt + 1, sizeof *tfirst);
+    tnext = sis_xcalloc((size_t)TopicsCnt + 1, sizeof *tnext);
+    for (int32_t i = 0; i < TopicsCnt; i++) {
+        tkeys[i] = (brk_dedup_key_t){topics[i].Name.ptr, (size_t)topics[i].Name.len, 0};
+        for (int32_t j = 0; j < topics[i].n; j++)
+            tcount[i] += topics[i].parts[j].answered;
+    }
+    brk_dedup(tkeys, TopicsCnt, tfirst, tnext);
+    int32_t ntop = 0;
+    for (int32_t i = 0; i < TopicsCnt; i++) {
+        int32_t n = 0;
+        for (int32_t o = i; tfirst[i] == i && o >= 0; o = tnext[o])
+            n += tcount[o];
+        ntop += n > 0;
+    }
     if (v >= 3)
         kp_wr_i32(w, 0); /* Response: ThrottleTimeMs */
-    kp_wr_arraycnt(w, TopicsCnt); /* Response: Topics */
+    kp_wr_arraycnt(w, ntop); /* Response: Topics */
     for (int32_t i = 0; i < TopicsCnt; i++) {
-        kp_wr_kstr(w, topics[i].Name);   /* Response: Name */
-        kp_wr_arraycnt(w, topics[i].n); /* Response: Partitions */
-        for (int32_t j = 0; j < topics[i].n; j++) {
-            kp_wr_i32(w, topics[i].parts[j].PartitionIndex); /* Response: PartitionIndex */
-            kp_wr_i16(w, topics[i].parts[j].ErrorCode);      /* Response: ErrorCode */
-            kp_wr_tags_none(w);
-        }
+        if (tfirst[i] != i)
+            continue;
+        int32_t n = 0;
+        for (int32_t o = i; o >= 0; o = tnext[o])
+            n += tcount[o];
+        if (n == 0)
+            continue;
+        kp_wr_kstr(w, topics[i].Name); /* Response: Name */
+        kp_wr_arraycnt(w, n);          /* Response: Partitions */
+        for (int32_t o = i; o >= 0; o = tnext[o])
+            for (int32_t j = 0; j < topics[o].n; j++) {
+                const commit_part_t *p = &topics[o].parts[j];
+                if (!p->answered)
+                    continue;
+                kp_wr_i32(w, p->PartitionIndex); /* Response: PartitionIndex */
+                kp_wr_i16(w, p->ErrorCode);      /* Response: ErrorCode */
+                kp_wr_tags_none(w);
+            }
         kp_wr_tags_none(w);
     }
     kp_wr_tags_none(w);
@@ -221,6 +285,7 @@ int brk_handle_offset_commit(brk_req_t *req)
 err_parse:
     ret = brk_parse_error(req);
 out:
+    free(group);
     for (size_t i = 0; names && i < nitems; i++)
         free(names[i]);
     free(names);
@@ -228,6 +293,14 @@ out:
     for (int32_t i = 0; topics && i < TopicsCnt; i++)
         free(topics[i].parts);
     free(topics);
+    free(flat);
+    free(keys);
+    free(first);
+    free(next);
+    free(tkeys);
+    free(tcount);
+    free(tfirst);
+    free(tnext);
     return ret;
 }
 

@@ -14,7 +14,21 @@
  * single node "all in-sync replicas" is this node, so -1 needs nothing more. TimeoutMs
  * has nothing to wait for and is ignored. Topic configs: max.message.bytes overrides
  * --message-max-bytes; message.timestamp.type=LogAppendTime makes the broker stamp the
- * batch (timestamp type bit, maxTimestamp = now, CRC recomputed).
+ * batch (timestamp type bit, maxTimestamp = now, CRC recomputed). For CreateTime topics the
+ * batch's maxTimestamp is set to its records' largest timestamp (and the LogAppendTime bit
+ * cleared), the CRC recomputed only if that changed anything, as Kafka's LogValidator does:
+ * storage keeps per-segment and index timestamps from that field (retention by time,
+ * ListOffsets by timestamp), so a producer's wrong value must not reach it. Compressed
+ * batches keep the producer's value (sismo cannot decompress to check it).
+ *
+ * A partition named more than once in one request is appended at most once and answered
+ * once, as Apache Kafka 3.8 does (KafkaApis.handleProduceRequest keeps the request's
+ * partitions in maps): of its occurrences, the last one whose Records pass the request-level
+ * check (one v2 batch; ProduceRequest.validateRecords) is the one appended; if any
+ * occurrence fails that check, the answer is that occurrence's error even though another
+ * was appended (Kafka merges the error map last). The response lists each topic once, with
+ * its distinct partitions, in the order they first appear; topics without partitions are
+ * not listed.
  */
 #include "brk_int.h"
 
@@ -45,6 +59,33 @@ typedef struct prod_topic {
     prod_part_t *parts;
 } prod_topic_t;
 
+/* ProduceRequest.validateRecords (v3+): Records hold exactly one v2 batch, and zstd needs v7.
+ * Returns KP_ERR_NONE with *batch parsed, or the error with err filled. */
+static int16_t check_records(int16_t ApiVersion, const prod_part_t *pp, kp_batch_t *batch,
+                             char *err, size_t errlen)
+{
+    if (pp->Records.len <= 0) {
+        snprintf(err, errlen, "no record batch");
+        return KP_ERR_INVALID_RECORD;
+    }
+    int rc = kp_batch_parse(pp->Records.ptr, (size_t)pp->Records.len, batch, err, errlen);
+    if (rc == SIS_AGAIN) {
+        snprintf(err, errlen, "record batch truncated");
+        return KP_ERR_INVALID_RECORD;
+    }
+    if (rc != SIS_OK)
+        return KP_ERR_INVALID_RECORD;
+    if (batch->size != (size_t)pp->Records.len) {
+        snprintf(err, errlen, "records must hold exactly one record batch");
+        return KP_ERR_INVALID_RECORD;
+    }
+    if (ApiVersion < 7 && (batch->attributes & KP_BATCH_COMPRESSION_MASK) == 4) {
+        snprintf(err, errlen, "zstd-compressed batches need Produce v7 or later");
+        return KP_ERR_UNSUPPORTED_COMPRESSION_TYPE;
+    }
+    return KP_ERR_NONE;
+}
+
 static void produce_partition(brk_req_t *req, brk_topic_t *t, int16_t Acks,
                               int transactional_req, prod_part_t *pp)
 {
@@ -68,24 +109,10 @@ static void produce_partition(brk_req_t *req, brk_topic_t *t, int16_t Acks,
         pp->ErrorMessage = sis_xstrdup("transactions are not supported by sismo broker");
         return;
     }
-    if (pp->Records.len <= 0) {
-        pp->ErrorCode = KP_ERR_INVALID_RECORD;
-        pp->ErrorMessage = sis_xstrdup("no record batch");
-        return;
-    }
     kp_batch_t batch;
-    int rc = kp_batch_parse(pp->Records.ptr, (size_t)pp->Records.len, &batch, err, sizeof err);
-    if (rc == SIS_OK && batch.size != (size_t)pp->Records.len) {
-        rc = SIS_ERR;
-        snprintf(err, sizeof err, "records must hold exactly one record batch");
-    } else if (rc == SIS_AGAIN) {
-        rc = SIS_ERR;
-        snprintf(err, sizeof err, "record batch truncated");
-    }
-    if (rc != SIS_OK) {
-        pp->ErrorCode = KP_ERR_INVALID_RECORD;
+    pp->ErrorCode = check_records(req->ApiVersion, pp, &batch, err, sizeof err);
+    if (pp->ErrorCode != KP_ERR_NONE)
         goto fail;
-    }
     int32_t max_bytes = t->max_message_bytes >= 0 ? t->max_message_bytes : b->conf.message_max_bytes;
     if (batch.size > (size_t)max_bytes) {
         pp->ErrorCode = KP_ERR_MESSAGE_TOO_LARGE;
@@ -93,7 +120,8 @@ static void produce_partition(brk_req_t *req, brk_topic_t *t, int16_t Acks,
                  (int)max_bytes);
         goto fail;
     }
-    if (kp_batch_validate(&batch, &pp->ErrorCode, err, sizeof err) != SIS_OK)
+    int64_t maxTimestamp;
+    if (kp_batch_validate_ts(&batch, &maxTimestamp, &pp->ErrorCode, err, sizeof err) != SIS_OK)
         goto fail;
     if (batch.attributes & (KP_BATCH_CONTROL | KP_BATCH_TRANSACTIONAL)) {
         pp->ErrorCode = KP_ERR_INVALID_RECORD;
@@ -117,6 +145,10 @@ static void produce_partition(brk_req_t *req, brk_topic_t *t, int16_t Acks,
         /* message.timestamp.type=LogAppendTime: the broker's clock, covered by the CRC. */
         pp->LogAppendTimeMs = sis_wall_ms();
         kp_batch_set_log_append_time(mutable_batch, batch.size, pp->LogAppendTimeMs);
+    } else {
+        /* CreateTime: maxTimestamp is the records' real maximum, whatever the producer
+         * wrote (Kafka's LogValidator), since retention and ListOffsets by time go by it. */
+        kp_batch_set_create_time(mutable_batch, batch.size, maxTimestamp);
     }
     if (brk_partition_append(b, p, mutable_batch, batch.size, &pp->BaseOffset, err,
                              sizeof err) != SIS_OK) {
@@ -133,6 +165,21 @@ fail:
         pp->ErrorMessage = sis_xstrdup(err);
 }
 
+/* Moves the answer of `from` (error, offsets, message) into `to`, the occurrence of the same
+ * partition that stands for it in the response. */
+static void take_answer(prod_part_t *to, prod_part_t *from)
+{
+    if (to == from)
+        return;
+    free(to->ErrorMessage);
+    to->ErrorCode = from->ErrorCode;
+    to->BaseOffset = from->BaseOffset;
+    to->LogStartOffset = from->LogStartOffset;
+    to->LogAppendTimeMs = from->LogAppendTimeMs;
+    to->ErrorMessage = from->ErrorMessage;
+    from->ErrorMessage = NULL;
+}
+
 int brk_handle_produce(brk_req_t *req)
 {
     kp_rd_t *r = &req->rd;
@@ -141,6 +188,10 @@ int brk_handle_produce(brk_req_t *req)
     int ret = BRK_DONE;
     prod_topic_t *topics = NULL;
     int32_t TopicDataCnt = 0;
+    prod_part_t **flat = NULL;  /* every partition entry, in request order */
+    int32_t *ftopic = NULL;     /* its topic's index */
+    brk_dedup_key_t *keys = NULL;
+    int32_t *first = NULL, *next = NULL, *tfirst = NULL, *tnext = NULL;
 
     kp_str_t TransactionalId = KP_STR_NULL;
     if (v >= 3)
@@ -152,6 +203,7 @@ int brk_handle_produce(brk_req_t *req)
     if (kp_rd_failed(r))
         goto err_parse;
     topics = sis_xcalloc((size_t)TopicDataCnt + 1, sizeof *topics);
+    int32_t total = 0;
     for (int32_t i = 0; i < TopicDataCnt; i++) {
         prod_topic_t *tp = &topics[i];
         tp->Name = kp_rd_str(r);
@@ -166,29 +218,95 @@ int brk_handle_produce(brk_req_t *req)
             kp_rd_tags(r);
         }
         kp_rd_tags(r);
+        if (kp_rd_failed(r) || total > INT32_MAX - PartitionDataCnt)
+            goto err_parse;
+        total += PartitionDataCnt;
     }
     kp_rd_tags(r);
     if (kp_rd_failed(r))
         goto err_parse;
 
-    for (int32_t i = 0; i < TopicDataCnt; i++) {
-        prod_topic_t *tp = &topics[i];
-        brk_topic_t *t = brk_topic_find(req->b, tp->Name.ptr, (size_t)tp->Name.len);
-        for (int32_t j = 0; j < tp->n; j++)
-            produce_partition(req, t, Acks, TransactionalId.len >= 0, &tp->parts[j]);
+    /* Repeated partitions: group the occurrences of each (topic, partition). */
+    flat = sis_xcalloc((size_t)total + 1, sizeof *flat);
+    ftopic = sis_xcalloc((size_t)total + 1, sizeof *ftopic);
+    keys = sis_xcalloc((size_t)total + 1, sizeof *keys);
+    first = sis_xcalloc((size_t)total + 1, sizeof *first);
+    next = sis_xcalloc((size_t)total + 1, sizeof *next);
+    int32_t k = 0;
+    for (int32_t i = 0; i < TopicDataCnt; i++)
+        for (int32_t j = 0; j < topics[i].n; j++, k++) {
+            flat[k] = &topics[i].parts[j];
+            ftopic[k] = i;
+            keys[k] = (brk_dedup_key_t){topics[i].Name.ptr, (size_t)topics[i].Name.len,
+                                        topics[i].parts[j].Index};
+        }
+    brk_dedup(keys, total, first, next);
+
+    brk_topic_t *t = NULL;
+    int32_t t_of = -1;
+    for (k = 0; k < total; k++) {
+        if (first[k] != k)
+            continue; /* answered by its first occurrence */
+        if (ftopic[k] != t_of) {
+            t_of = ftopic[k];
+            t = brk_topic_find(req->b, topics[t_of].Name.ptr, (size_t)topics[t_of].Name.len);
+        }
+        /* The occurrence to append: the last that passes the request-level check. */
+        prod_part_t *cand = NULL, *bad = NULL;
+        for (int32_t o = k; o >= 0; o = next[o]) {
+            kp_batch_t bt;
+            char err[SIS_ERRLEN] = "";
+            if (check_records(v, flat[o], &bt, err, sizeof err) == KP_ERR_NONE)
+                cand = flat[o];
+            else
+                bad = flat[o];
+        }
+        if (next[k] >= 0)
+            sis_log_debug("broker", "produce names '%.*s-%d' more than once: appended once",
+                          (int)topics[t_of].Name.len, topics[t_of].Name.ptr,
+                          (int)flat[k]->Index);
+        prod_part_t *target = cand ? cand : bad;
+        produce_partition(req, t, Acks, TransactionalId.len >= 0, target);
+        take_answer(flat[k], target);
+        if (bad && cand && flat[k]->ErrorCode != KP_ERR_UNKNOWN_TOPIC_OR_PARTITION) {
+            /* Kafka answers the failed occurrence's error even though another was appended. */
+            char err[SIS_ERRLEN] = "";
+            kp_batch_t bt;
+            flat[k]->ErrorCode = check_records(v, bad, &bt, err, sizeof err);
+            flat[k]->BaseOffset = -1;
+            flat[k]->LogAppendTimeMs = -1;
+            free(flat[k]->ErrorMessage);
+            flat[k]->ErrorMessage = sis_xstrdup(err);
+        }
     }
 
     if (Acks == 0) {
         ret = BRK_NORESP;
         goto out;
     }
-    kp_wr_arraycnt(w, TopicDataCnt); /* Response: Responses */
-    for (int32_t i = 0; i < TopicDataCnt; i++) {
-        prod_topic_t *tp = &topics[i];
-        kp_wr_kstr(w, tp->Name);  /* Response: Name */
-        kp_wr_arraycnt(w, tp->n); /* Response: PartitionResponses */
-        for (int32_t j = 0; j < tp->n; j++) {
-            prod_part_t *pp = &tp->parts[j];
+    /* Response topics: each name once, with its distinct partitions in request order. */
+    int32_t nreps = 0;
+    for (k = 0; k < total; k++)
+        if (first[k] == k) {
+            keys[nreps] = (brk_dedup_key_t){topics[ftopic[k]].Name.ptr,
+                                            (size_t)topics[ftopic[k]].Name.len, 0};
+            flat[nreps] = flat[k];
+            ftopic[nreps++] = ftopic[k];
+        }
+    tfirst = sis_xcalloc((size_t)nreps + 1, sizeof *tfirst);
+    tnext = sis_xcalloc((size_t)nreps + 1, sizeof *tnext);
+    int32_t ntopics = brk_dedup(keys, nreps, tfirst, tnext);
+    kp_wr_arraycnt(w, ntopics); /* Response: Responses */
+    for (int32_t i = 0; i < nreps; i++) {
+        if (tfirst[i] != i)
+            continue;
+        int32_t n = 0;
+        for (int32_t o = i; o >= 0; o = tnext[o])
+            n++;
+        kp_wr_kstr(w, topics[ftopic[i]].Name); /* Response: Name */
+        kp_wr_arraycnt(w, n);                   /* Response: PartitionResponses */
+        for (int32_t o = i; o >= 0; o = tnext[o]) {
+            prod_part_t *pp = flat[o];
             kp_wr_i32(w, pp->Index);      /* Response: Index */
             kp_wr_i16(w, pp->ErrorCode);  /* Response: ErrorCode */
             kp_wr_i64(w, pp->BaseOffset); /* Response: BaseOffset */
@@ -218,5 +336,12 @@ out:
         }
         free(topics);
     }
+    free(flat);
+    free(ftopic);
+    free(keys);
+    free(first);
+    free(next);
+    free(tfirst);
+    free(tnext);
     return ret;
 }

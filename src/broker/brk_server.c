@@ -16,8 +16,16 @@
  * Memory per connection is bounded: input holds at most one frame of at most
  * conf.max_request_bytes plus one read (BRK_READ_CHUNK) - buffers grow only as bytes
  * arrive, never from a size the peer merely claims - and frames are no longer dispatched
- * while pending output exceeds BRK_OUT_HIGH (plus one response, itself bounded by the
- * fetch size limits).
+ * while pending output exceeds BRK_OUT_HIGH (plus one response, itself at most
+ * conf.response_max_bytes: every writer into c->out carries that limit, and a response that
+ * would exceed it is dropped and closes the connection, see brk_resp_overflow()).
+ *
+ * Listener: each readable event accepts up to 64 connections. Beyond --max-connections a
+ * new connection is accepted and closed at once (the client fails fast instead of waiting
+ * in the backlog; one warning per 10 s). When accept() fails for lack of resources (EMFILE,
+ * ENFILE, ENOBUFS, ENOMEM) the level-triggered listener would be reported ready again at
+ * once and the loop would spin: it is unwatched and re-armed by a timer every
+ * BRK_ACCEPT_RETRY_MS until accept() succeeds (one warning per 10 s).
  *
  * Before-sleep (once per loop iteration, before blocking):
  *   1. dispatch buffered requests of connections that were just unparked
@@ -55,6 +63,7 @@
 #define BRK_READ_BUDGET (4 << 20)      /* bytes read per connection per iteration (fairness) */
 #define BRK_OUT_HIGH (4 << 20)         /* stop dispatching while this much output is pending */
 #define BRK_KEEP_BUF (1 << 20)         /* buffers larger than this are freed when drained */
+#define BRK_ACCEPT_RETRY_MS 100        /* listener paused this long when accept() lacks resources */
 
 static const char *TAG = "broker";
 
@@ -74,9 +83,14 @@ void brk_conf_default(brk_conf_t *c)
     c->default_partitions = 3;
     c->max_request_bytes = 64LL << 20;
     c->message_max_bytes = 1048588; /* Kafka's message.max.bytes */
+    c->fetch_max_bytes = 55 << 20;  /* Kafka's fetch.max.bytes */
+    c->response_max_bytes = 128LL << 20;
     c->group_min_session_ms = 6000;
     c->group_max_session_ms = 1800000;
     c->group_initial_rebalance_ms = 0;
+    c->group_max_size = 1000;
+    c->max_groups = 10000;
+    c->max_connections = 1000;
 }
 
 static void assert_conn_state(const brk_conn_t *c)
@@ -179,14 +193,33 @@ void brk_resp_begin(brk_conn_t *c, int16_t ApiKey, int16_t ApiVersion, int32_t C
     const brk_api_t *api = brk_api_lookup(ApiKey);
     int flex = api && api->FlexibleFrom >= 0 && ApiVersion >= api->FlexibleFrom;
     kp_wr_init(w, &c->out, 0);
+    w->limit = c->out.len + (size_t)c->b->conf.response_max_bytes;
     *frame_start = kp_resphdr_begin(w, CorrelationId, flex && ApiKey != 18 ? 1 : 0);
     w->flex = flex;
 }
 
-void brk_resp_end(brk_conn_t *c, kp_wr_t *w, size_t frame_start)
+void brk_resp_end(brk_conn_t *c, kp_wr_t *w, size_t frame_start, int16_t ApiKey,
+                  int16_t ApiVersion)
 {
+    if (w->overflow) {
+        brk_resp_overflow(c, w, frame_start, ApiKey, ApiVersion);
+        return;
+    }
     kp_frame_end(w, frame_start);
     mark_flush(c);
+}
+
+void brk_resp_overflow(brk_conn_t *c, kp_wr_t *w, size_t frame_start, int16_t ApiKey,
+                       int16_t ApiVersion)
+{
+    sis_log_warn(TAG, "connection %llu from %s: %s v%d response larger than %lld bytes, closing",
+                 (unsigned long long)c->id, c->peer, kp_api_name(ApiKey), (int)ApiVersion,
+                 (long long)c->b->conf.response_max_bytes);
+    c->out.len = frame_start;
+    if (c->out.data)
+        c->out.data[c->out.len] = '\0';
+    w->overflow = 0;
+    brk_conn_close(c, "response too large");
 }
 
 /* ---- input ---- */
@@ -375,6 +408,44 @@ void brk_conn_destroy(brk_conn_t *c)
     conn_free(c);
 }
 
+/* accept() failed for lack of resources (descriptors, kernel memory): the listener is
+ * level-triggered, so watching it would report the waiting connection again at once and spin.
+ * Stop watching it and look again in BRK_ACCEPT_RETRY_MS (on_accept_retry). */
+static void accept_pause(brk_broker_t *b, int err)
+{
+    uint64_t suppressed;
+    if (sis_ratelimit_ok(&b->accept_log, &suppressed))
+        sis_log_warn(TAG,
+                     "accept failed: %s: not accepting new connections until descriptors or "
+                     "memory are free (retried every %d ms; %d connections open; %llu more "
+                     "such pauses not shown)",
+                     strerror(err), BRK_ACCEPT_RETRY_MS, b->nconns,
+                     (unsigned long long)suppressed);
+    sis_loop_set_events(b->loop, b->listen_fd, 0);
+    sis_timer_start(b->loop, &b->accept_timer, BRK_ACCEPT_RETRY_MS);
+}
+
+static void on_accept_retry(sis_loop_t *loop, sis_timer_t *t, void *arg)
+{
+    (void)t;
+    brk_broker_t *b = arg;
+    sis_loop_set_events(loop, b->listen_fd, SIS_LOOP_READ);
+}
+
+/* Beyond --max-connections: close at once, so the client fails fast instead of waiting. */
+static void refuse(brk_broker_t *b, int fd, const char *peer)
+{
+    close(fd);
+    b->refused++;
+    uint64_t suppressed;
+    if (sis_ratelimit_ok(&b->refuse_log, &suppressed))
+        sis_log_warn(TAG,
+                     "connection from %s refused: --max-connections %d reached (%llu refused "
+                     "so far, %llu since the last such line)",
+                     peer, (int)b->conf.max_connections, (unsigned long long)b->refused,
+                     (unsigned long long)suppressed + 1);
+}
+
 static void on_accept(sis_loop_t *loop, int fd, int events, void *arg)
 {
     (void)loop;
@@ -384,12 +455,17 @@ static void on_accept(sis_loop_t *loop, int fd, int events, void *arg)
         char peer[64];
         int cfd = sis_net_accept(fd, peer, sizeof peer);
         if (cfd < 0) {
-            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
-                errno != ECONNABORTED)
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+                accept_pause(b, errno);
+            else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
+                     errno != ECONNABORTED)
                 sis_log_warn(TAG, "accept failed: %s", strerror(errno));
             return;
         }
-        brk_conn_adopt(b, cfd, peer);
+        if (b->nconns >= b->conf.max_connections)
+            refuse(b, cfd, peer);
+        else
+            brk_conn_adopt(b, cfd, peer);
     }
 }
 
@@ -501,6 +577,8 @@ brk_broker_t *brk_broker_new(const brk_conf_t *conf, char *errbuf, size_t errlen
     raise_nofile_limit();
     brk_broker_t *b = SIS_NEW(brk_broker_t);
     b->conf = *conf;
+    if (b->conf.response_max_bytes < b->conf.max_request_bytes + (1 << 20))
+        b->conf.response_max_bytes = b->conf.max_request_bytes + (1 << 20);
     b->listen_fd = -1;
     if (mkdir_p(conf->data_dir, errbuf, errlen) != SIS_OK)
         goto fail;
@@ -531,6 +609,8 @@ brk_broker_t *brk_broker_new(const brk_conf_t *conf, char *errbuf, size_t errlen
     if (sis_loop_watch(b->loop, b->listen_fd, SIS_LOOP_READ, on_accept, b, errbuf, errlen) !=
         SIS_OK)
         goto fail;
+    sis_timer_init(&b->accept_timer, on_accept_retry, b);
+    b->accept_log.interval_ms = b->refuse_log.interval_ms = 10000;
     sis_timer_init(&b->tick, on_tick, b);
     sis_timer_start(b->loop, &b->tick, b->tick_ms);
     sis_loop_set_before_sleep(b->loop, before_sleep, b);
@@ -568,8 +648,10 @@ void brk_broker_destroy(brk_broker_t *b)
         return;
     while (b->conns)
         brk_conn_destroy(b->conns);
-    if (b->loop)
+    if (b->loop) {
         sis_timer_stop(b->loop, &b->tick);
+        sis_timer_stop(b->loop, &b->accept_timer);
+    }
     brk_fetch_cancel_all(b);
     brk_syncer_stop(b->syncer);
     b->syncer = NULL;

@@ -48,7 +48,9 @@ int cmd_broker(int argc, char **argv)
     int print_apis = 0;
     long long partitions = conf.default_partitions, retention_bytes = conf.retention_bytes,
               segment_bytes = conf.segment_bytes, max_request = conf.max_request_bytes,
-              message_max = conf.message_max_bytes, node_id = conf.node_id;
+              message_max = conf.message_max_bytes, node_id = conf.node_id,
+              max_connections = conf.max_connections, group_max_size = conf.group_max_size,
+              max_groups = conf.max_groups, fetch_max = conf.fetch_max_bytes;
     const char *auto_create = "true";
     const sis_opt_t opts[] = {
         {"data-dir", 'd', SIS_OPT_STR, &conf.data_dir, "DIR",
@@ -80,6 +82,12 @@ int cmd_broker(int argc, char **argv)
          "largest request accepted; bigger frames close the connection (default 64 MiB)", NULL, 0},
         {"message-max-bytes", 0, SIS_OPT_INT, &message_max, "BYTES",
          "largest record batch accepted (default 1048588, Kafka's)", NULL, 0},
+        {"max-connections", 0, SIS_OPT_INT, &max_connections, "N",
+         "open client connections at most; more are accepted and closed at once "
+         "(default 1000)", NULL, 0},
+        {"fetch-max-bytes", 0, SIS_OPT_INT, &fetch_max, "BYTES",
+         "record bytes in one Fetch response at most, whatever the consumer asks (default "
+         "55 MiB, Kafka's fetch.max.bytes)", NULL, 0},
         {"group-initial-rebalance-delay", 0, SIS_OPT_DURATION, &conf.group_initial_rebalance_ms,
          "DURATION", "wait this long for more members before the first rebalance of an empty "
          "group (default 0; Kafka's is 3s)", NULL, 0},
@@ -88,6 +96,12 @@ int cmd_broker(int argc, char **argv)
          "group.min.session.timeout.ms)", NULL, 0},
         {"group-max-session-timeout", 0, SIS_OPT_DURATION, &conf.group_max_session_ms,
          "DURATION", "longest consumer session timeout accepted (default 30m)", NULL, 0},
+        {"group-max-size", 0, SIS_OPT_INT, &group_max_size, "N",
+         "members per consumer group at most; more get GROUP_MAX_SIZE_REACHED (default 1000, "
+         "Kafka's group.max.size)", NULL, 0},
+        {"max-groups", 0, SIS_OPT_INT, &max_groups, "N",
+         "consumer groups with members at most; a JoinGroup creating one more gets "
+         "COORDINATOR_NOT_AVAILABLE (default 10000)", NULL, 0},
         {"print-apis", 0, SIS_OPT_FLAG, &print_apis, NULL,
          "print the supported Kafka APIs and versions (docs/PROTOCOL.md) and exit", NULL, 0},
         SIS_OPT_END,
@@ -125,6 +139,14 @@ int cmd_broker(int argc, char **argv)
         return sis_usage_error("broker", "--segment-bytes must be at least 1024");
     if (node_id < 0 || node_id > 1000000)
         return sis_usage_error("broker", "--node-id must be in 0..1000000");
+    if (fetch_max < 1024 || fetch_max > (1LL << 30))
+        return sis_usage_error("broker", "--fetch-max-bytes must be in 1024..1073741824");
+    if (max_connections < 1 || max_connections > 1000000)
+        return sis_usage_error("broker", "--max-connections must be in 1..1000000");
+    if (group_max_size < 1 || group_max_size > 1000000)
+        return sis_usage_error("broker", "--group-max-size must be in 1..1000000");
+    if (max_groups < 1 || max_groups > 1000000)
+        return sis_usage_error("broker", "--max-groups must be in 1..1000000");
     if (conf.fsync_interval_ms <= 0)
         return sis_usage_error("broker", "--fsync-interval must be positive");
     conf.default_partitions = (int32_t)partitions;
@@ -133,6 +155,13 @@ int cmd_broker(int argc, char **argv)
     conf.max_request_bytes = max_request;
     conf.message_max_bytes = (int32_t)message_max;
     conf.node_id = (int32_t)node_id;
+    conf.max_connections = (int32_t)max_connections;
+    conf.fetch_max_bytes = (int32_t)fetch_max;
+    /* Room for the largest fetch plus its fields, and for any batch a request could carry. */
+    if (conf.response_max_bytes < fetch_max + (64LL << 20))
+        conf.response_max_bytes = fetch_max + (64LL << 20);
+    conf.group_max_size = (int32_t)group_max_size;
+    conf.max_groups = (int32_t)max_groups;
 
     sis_signal_install();
     brk_broker_t *b = brk_broker_new(&conf, err, sizeof err);

@@ -243,10 +243,16 @@ void kp_wr_init(kp_wr_t *w, sis_buf_t *b, int flex)
 {
     w->b = b;
     w->flex = flex;
+    w->limit = 0;
+    w->overflow = 0;
 }
 
 void kp_wr_raw(kp_wr_t *w, const void *p, size_t n)
 {
+    if (w->overflow || (w->limit && (w->b->len > w->limit || n > w->limit - w->b->len))) {
+        w->overflow = 1;
+        return;
+    }
     sis_buf_append(w->b, p, n);
 }
 
@@ -366,5 +372,7 @@ void kp_wr_tags_none(kp_wr_t *w)
 
 void kp_wr_patch_i32(kp_wr_t *w, size_t pos, int32_t v)
 {
+    if (pos + 4 > w->b->len)
+        return; /* the field was dropped by an overflow */
     kp_store_i32((uint8_t *)w->b->data + pos, v);
 }

@@ -106,10 +106,18 @@ char *kp_str_dup(kp_str_t s);
 /* 1 if s equals the C string c (null never equals). */
 int kp_str_eq(kp_str_t s, const char *c);
 
-/* Writer: appends to a sis_buf_t owned by the caller. Appending cannot fail (OOM aborts). */
+/*
+ * Writer: appends to a sis_buf_t owned by the caller. Appending cannot fail (OOM aborts),
+ * but it can be bounded: with `limit` set, a write that would take the buffer past `limit`
+ * bytes is dropped and sets `overflow`, and so is every later write (sticky, like the
+ * reader's error), so a caller builds its message without checks and looks at `overflow`
+ * once at the end. kp_wr_init() sets no limit.
+ */
 typedef struct kp_wr {
     sis_buf_t *b;
     int flex;
+    size_t limit;  /* b->len never exceeds this (0 = no limit) */
+    int overflow;  /* a write was dropped because of limit; the message is incomplete */
 } kp_wr_t;
 
 void kp_wr_init(kp_wr_t *w, sis_buf_t *b, int flex);

@@ -139,6 +139,14 @@ int kp_record_next(kp_record_iter_t *it, kp_record_t *rec, char *errbuf, size_t 
 
 int kp_batch_validate(const kp_batch_t *b, int16_t *kerr, char *errbuf, size_t errlen)
 {
+    int64_t maxTs;
+    return kp_batch_validate_ts(b, &maxTs, kerr, errbuf, errlen);
+}
+
+int kp_batch_validate_ts(const kp_batch_t *b, int64_t *maxTs, int16_t *kerr, char *errbuf,
+                         size_t errlen)
+{
+    *maxTs = b->maxTimestamp;
     *kerr = KP_ERR_CORRUPT_MESSAGE;
     uint32_t crc = sis_crc32c(0, b->data + 21, b->size - 21);
     if (crc != b->crc)
@@ -157,10 +165,13 @@ int kp_batch_validate(const kp_batch_t *b, int16_t *kerr, char *errbuf, size_t e
     kp_record_t rec;
     int32_t i = 0;
     int rc;
+    int64_t maxDelta = INT64_MIN;
     while ((rc = kp_record_next(&it, &rec, errbuf, errlen)) == 1) {
         if (rec.offsetDelta != i)
             return sis_seterr(errbuf, errlen, "record %d has offsetDelta %d", (int)i,
                               (int)rec.offsetDelta);
+        if (rec.timestampDelta > maxDelta)
+            maxDelta = rec.timestampDelta;
         i++;
     }
     if (rc < 0)
@@ -168,17 +179,34 @@ int kp_batch_validate(const kp_batch_t *b, int16_t *kerr, char *errbuf, size_t e
     if (kp_rd_remaining(&it.rd) != 0)
         return sis_seterr(errbuf, errlen, "%zu bytes after the last of %d records",
                           kp_rd_remaining(&it.rd), (int)b->recordsCount);
+    /* Wrapping int64 arithmetic, as Java's baseTimestamp + timestampDelta. */
+    *maxTs = (int64_t)((uint64_t)b->baseTimestamp + (uint64_t)maxDelta);
     *kerr = KP_ERR_NONE;
     return SIS_OK;
 }
 
-void kp_batch_set_log_append_time(uint8_t *p, size_t size, int64_t ts)
+/* Sets the timestamp type bit and maxTimestamp; recomputes the CRC if anything changed. */
+static void set_max_timestamp(uint8_t *p, size_t size, int log_append, int64_t ts)
 {
-    int16_t attrs = (int16_t)(kp_load_i16(p + 21) | KP_BATCH_TIMESTAMP_LOG_APPEND);
+    int16_t old = kp_load_i16(p + 21);
+    int16_t attrs = (int16_t)(log_append ? old | KP_BATCH_TIMESTAMP_LOG_APPEND
+                                         : old & ~KP_BATCH_TIMESTAMP_LOG_APPEND);
+    if (attrs == old && kp_load_i64(p + 35) == ts)
+        return;
     p[21] = (uint8_t)((uint16_t)attrs >> 8);
     p[22] = (uint8_t)attrs;
     kp_store_i64(p + 35, ts);
     kp_store_i32(p + 17, (int32_t)sis_crc32c(0, p + 21, size - 21));
+}
+
+void kp_batch_set_log_append_time(uint8_t *p, size_t size, int64_t ts)
+{
+    set_max_timestamp(p, size, 1, ts);
+}
+
+void kp_batch_set_create_time(uint8_t *p, size_t size, int64_t maxTimestamp)
+{
+    set_max_timestamp(p, size, 0, maxTimestamp);
 }
 
 void kp_batch_begin(kp_batch_builder_t *bb, sis_buf_t *out, int64_t baseTimestamp,

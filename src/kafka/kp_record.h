@@ -61,6 +61,11 @@ int kp_batch_parse(const void *p, size_t avail, kp_batch_t *b, char *errbuf, siz
  * contents) and the reason in errbuf.
  */
 int kp_batch_validate(const kp_batch_t *b, int16_t *kerr, char *errbuf, size_t errlen);
+/* kp_batch_validate() that also gives the batch's real maximum timestamp in *maxTs: for an
+ * uncompressed batch, baseTimestamp + the largest record timestampDelta (whatever the
+ * header's maxTimestamp says); for a compressed one, the header's maxTimestamp. */
+int kp_batch_validate_ts(const kp_batch_t *b, int64_t *maxTs, int16_t *kerr, char *errbuf,
+                         size_t errlen);
 
 /* offset of the last record: baseOffset + lastOffsetDelta */
 static inline int64_t kp_batch_last_offset(const kp_batch_t *b)
@@ -71,6 +76,9 @@ static inline int64_t kp_batch_last_offset(const kp_batch_t *b)
 /* Marks a batch (size bytes at p, already validated) as LogAppendTime with maxTimestamp =
  * ts, and recomputes its CRC. */
 void kp_batch_set_log_append_time(uint8_t *p, size_t size, int64_t ts);
+/* Marks a batch as CreateTime with the given maxTimestamp (Kafka's setMaxTimestamp); the CRC
+ * is recomputed only if the attributes or maxTimestamp change. */
+void kp_batch_set_create_time(uint8_t *p, size_t size, int64_t maxTimestamp);
 
 typedef struct kp_record {
     int8_t attributes;

@@ -290,6 +290,28 @@ class Schemas:
         return corr, resp.decode(data[r.p:], version)
 
 
+def api_versions_v0(sock, corr):
+    """A hand-rolled ApiVersions v0 round trip on a connected socket (no schemas needed): a
+    liveness probe. Returns True when answered with ErrorCode 0 for corr, False if the
+    connection closed before an answer; raises AssertionError on a malformed answer."""
+    body = struct.pack(">hhih", 18, 0, corr, -1)
+    sock.sendall(struct.pack(">i", len(body)) + body)
+    hdr = b""
+    while len(hdr) < 4:
+        chunk = sock.recv(4 - len(hdr))
+        if not chunk:
+            return False
+        hdr += chunk
+    n = struct.unpack(">i", hdr)[0]
+    data = b""
+    while len(data) < n:
+        chunk = sock.recv(n - len(data))
+        assert chunk, "short ApiVersions answer"
+        data += chunk
+    assert struct.unpack(">ih", data[:6]) == (corr, 0), data[:6]
+    return True
+
+
 def crc32c(data, crc=0):
     if not hasattr(crc32c, "table"):
         t = []

@@ -7,6 +7,7 @@
  * built JoinGroup/Heartbeat requests, and topic ids that survive reopening the broker.
  */
 #include "brk_int.h"
+#include "brk_testlib.h"
 #include "kp_errors.h"
 #include "kp_header.h"
 #include "kp_proto.h"
@@ -17,32 +18,6 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-static char data_dir[256];
-
-static brk_broker_t *broker_open(void)
-{
-    brk_conf_t conf;
-    brk_conf_default(&conf);
-    conf.data_dir = data_dir;
-    conf.listen = "127.0.0.1:0";
-    conf.fsync = STOR_FSYNC_NEVER;
-    char err[SIS_ERRLEN];
-    brk_broker_t *b = brk_broker_new(&conf, err, sizeof err);
-    TEST_ASSERT(b != NULL, "broker: %s", err);
-    return b;
-}
-
-static brk_conn_t *conn_new(brk_broker_t *b)
-{
-    int sv[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
-        return NULL;
-    close(sv[1]); /* the test reads answers from c->out, never from the socket */
-    return brk_conn_adopt(b, sv[0], "127.0.0.1:40000");
-}
 
 static uint8_t *read_file(const char *path, size_t *len)
 {
@@ -99,7 +74,7 @@ static void test_fixtures(brk_broker_t *b)
     char **names;
     size_t n = list_fixtures(dir, &names);
     TEST_ASSERT(n >= 40, "only %zu fixtures in %s", n, dir);
-    brk_conn_t *c = conn_new(b);
+    brk_conn_t *c = brt_conn_new(b);
     int answered = 0, parked = 0;
     for (size_t i = 0; i < n; i++) {
         char path[512];
@@ -122,11 +97,11 @@ static void test_fixtures(brk_broker_t *b)
         } else if (rc == BRK_PARKED) {
             parked++; /* a long-poll Fetch or a JoinGroup waiting for others */
             brk_conn_destroy(c);
-            c = conn_new(b);
+            c = brt_conn_new(b);
         } else {
             TEST_ASSERT(rc == BRK_DONE, "%s: rc %d (closed)", names[i], rc);
             brk_conn_destroy(c);
-            c = conn_new(b);
+            c = brt_conn_new(b);
         }
         free(f);
     }
@@ -152,7 +127,7 @@ static void test_fixtures(brk_broker_t *b)
             if (rc == BRK_CLOSE || rc == BRK_PARKED || c->closing) {
                 closed += rc == BRK_CLOSE;
                 brk_conn_destroy(c);
-                c = conn_new(b);
+                c = brt_conn_new(b);
             } else {
                 done++;
                 if (rc == BRK_DONE)
@@ -174,13 +149,8 @@ static void test_fixtures(brk_broker_t *b)
 /* Builds a JoinGroup v5 request (header v1) into out. */
 static void join_req(sis_buf_t *out, int32_t corr, const char *group, const char *member)
 {
-    sis_buf_reset(out);
     kp_wr_t w;
-    kp_wr_init(&w, out, 0);
-    kp_wr_i16(&w, KP_API_JoinGroup);
-    kp_wr_i16(&w, 5);
-    kp_wr_i32(&w, corr);
-    kp_wr_cstr(&w, "unit");
+    brt_req_begin(out, &w, KP_API_JoinGroup, 5, corr);
     kp_wr_cstr(&w, group);
     kp_wr_i32(&w, 10000); /* SessionTimeoutMs */
     kp_wr_i32(&w, 10000); /* RebalanceTimeoutMs */
@@ -195,13 +165,8 @@ static void join_req(sis_buf_t *out, int32_t corr, const char *group, const char
 static void heartbeat_req(sis_buf_t *out, int32_t corr, const char *group, int32_t gen,
                           const char *member)
 {
-    sis_buf_reset(out);
     kp_wr_t w;
-    kp_wr_init(&w, out, 0);
-    kp_wr_i16(&w, KP_API_Heartbeat);
-    kp_wr_i16(&w, 3);
-    kp_wr_i32(&w, corr);
-    kp_wr_cstr(&w, "unit");
+    brt_req_begin(out, &w, KP_API_Heartbeat, 3, corr);
     kp_wr_cstr(&w, group);
     kp_wr_i32(&w, gen);
     kp_wr_cstr(&w, member);
@@ -246,7 +211,7 @@ static int decode_join(sis_buf_t *out, int32_t corr, join_resp_t *j)
 
 static void test_group_rebalance(brk_broker_t *b)
 {
-    brk_conn_t *a = conn_new(b), *bc = conn_new(b);
+    brk_conn_t *a = brt_conn_new(b), *bc = brt_conn_new(b);
     sis_buf_t req = SIS_BUF_INIT;
     join_resp_t j;
     const char *g = "unit-group";
@@ -305,7 +270,7 @@ static void test_group_rebalance(brk_broker_t *b)
 
 static void test_topic_ids_persist(void)
 {
-    brk_broker_t *b = broker_open();
+    brk_broker_t *b = brt_broker_reopen("brk-dispatch", NULL);
     if (!b)
         return;
     char err[SIS_ERRLEN];
@@ -315,36 +280,27 @@ static void test_topic_ids_persist(void)
     uint8_t id[16];
     memcpy(id, t->id, 16);
     TEST_ASSERT(memcmp(id, (uint8_t[16]){0}, 16) != 0, "non-zero topic id");
-    brk_broker_destroy(b);
-    b = broker_open();
+    brt_broker_close(b, 1);
+    b = brt_broker_reopen("brk-dispatch", NULL);
     if (!b)
         return;
     t = brk_topic_find(b, "ids", 3);
     TEST_ASSERT(t && t->npart == 4 && !memcmp(t->id, id, 16), "topic id kept across a reopen");
     TEST_ASSERT(brk_topic_find_id(b, id) == t, "lookup by id");
-    brk_broker_destroy(b);
+    brt_broker_close(b, 0);
 }
 
 int test_brk_dispatch(void)
 {
-    snprintf(data_dir, sizeof data_dir, "/tmp/sismo-unit-brk.XXXXXX");
-    if (!mkdtemp(data_dir)) {
-        TEST_ASSERT(0, "mkdtemp failed");
-        return test_failures;
-    }
     sis_log_level_t level = sis_log_get_level();
     sis_log_set_level(SIS_LOG_ERROR); /* malformed requests log warnings by design */
-    brk_broker_t *b = broker_open();
+    brk_broker_t *b = brt_broker_open("brk-dispatch", NULL);
     if (b) {
         test_fixtures(b);
         test_group_rebalance(b);
-        brk_broker_destroy(b);
+        brt_broker_close(b, 1);
+        test_topic_ids_persist();
     }
-    test_topic_ids_persist();
     sis_log_set_level(level);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", data_dir);
-    if (system(cmd) != 0)
-        TEST_SAY("could not remove %s\n", data_dir);
     return test_failures;
 }

@@ -34,6 +34,51 @@ static int16_t produce(brk_partition_t *p, kp_batch_t b, int64_t *next, int64_t 
     return err;
 }
 
+/* The state is bounded: BRK_PID_MAX producers per partition, the least recently appended
+ * one evicted first; lookups stay O(1) (a hash), whatever the number of producers. */
+static void test_bound(void)
+{
+    brk_partition_t p;
+    memset(&p, 0, sizeof p);
+    int64_t next = 0, off;
+    const int64_t first = 1000000;
+    for (int64_t i = 0; i < BRK_PID_MAX; i++)
+        TEST_EQ_INT(produce(&p, batch(first + i, 0, 0, 1), &next, &off), KP_ERR_NONE);
+    TEST_EQ_INT(brk_idempotence_count(&p), BRK_PID_MAX);
+    /* The oldest producer appends again: it becomes the most recent. */
+    TEST_EQ_INT(produce(&p, batch(first, 0, 1, 1), &next, &off), KP_ERR_NONE);
+    /* 100 new producers evict the 100 least recently appended: first+1 .. first+100. */
+    for (int64_t i = 0; i < 100; i++)
+        TEST_EQ_INT(produce(&p, batch(first + BRK_PID_MAX + i, 0, 0, 1), &next, &off),
+                    KP_ERR_NONE);
+    TEST_EQ_INT(brk_idempotence_count(&p), BRK_PID_MAX);
+    int64_t dup = -1;
+    kp_batch_t again = batch(first, 0, 1, 1); /* kept: its retry is still a duplicate */
+    TEST_EQ_INT(brk_idempotence_check(&p, &again, &dup), KP_ERR_NONE);
+    TEST_EQ_INT(dup, BRK_PID_MAX);
+    again = batch(first + 1, 0, 5, 1); /* evicted: unknown again, any sequence accepted */
+    TEST_EQ_INT(brk_idempotence_check(&p, &again, &dup), KP_ERR_NONE);
+    TEST_EQ_INT(dup, -1);
+    again = batch(first + 101, 0, 5, 1); /* the oldest survivor: sequence still checked */
+    TEST_EQ_INT(brk_idempotence_check(&p, &again, &dup), KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
+    TEST_EQ_INT(brk_idempotence_max_pid(&p), first + BRK_PID_MAX + 99);
+    /* A million lookups of unknown producers in a full table: a hash, not a list walk. */
+    int64_t t0 = sis_mono_us();
+    for (int64_t i = 0; i < 1000000; i++) {
+        kp_batch_t u = batch(5000000000LL + i, 0, 0, 1);
+        brk_idempotence_check(&p, &u, &dup);
+    }
+    int64_t us = sis_mono_us() - t0;
+    TEST_SAY("1,000,000 lookups in a table of %d producers: %lld ms\n", BRK_PID_MAX,
+             (long long)(us / 1000));
+    TEST_ASSERT(us < 2000000, "lookups took %lld us", (long long)us);
+    /* Expiry takes the idle producers from the old end of the list. */
+    brk_idempotence_expire(&p, sis_wall_ms() + BRK_PID_EXPIRE_MS + 1000);
+    TEST_EQ_INT(brk_idempotence_count(&p), 0);
+    brk_idempotence_release(&p);
+    TEST_ASSERT(p.pids == NULL, "released");
+}
+
 int test_brk_idempotence(void)
 {
     brk_partition_t p;
@@ -93,5 +138,6 @@ int test_brk_idempotence(void)
 
     brk_idempotence_release(&p);
     brk_idempotence_release(&q);
+    test_bound();
     return test_failures;
 }

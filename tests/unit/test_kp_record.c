@@ -174,6 +174,44 @@ static void test_log_append_time(void)
     sis_buf_release(&b);
 }
 
+/* kp_batch_validate_ts: the records' real maximum, not the header's; kp_batch_set_create_time
+ * rewrites the header (and CRC) only when it differs. */
+static void test_max_timestamp(void)
+{
+    sis_buf_t b = SIS_BUF_INIT;
+    kp_batch_builder_t bb;
+    kp_batch_begin(&bb, &b, 5000, -1, -1, -1);
+    kp_batch_add(&bb, 5000, NULL, -1, "a", 1);
+    kp_batch_add(&bb, 9000, NULL, -1, "b", 1);
+    kp_batch_add(&bb, 1000, NULL, -1, "c", 1);
+    kp_batch_finish(&bb);
+    uint8_t *p = (uint8_t *)b.data;
+    kp_batch_set_create_time(p, b.len, 5000); /* a producer's wrong maxTimestamp */
+    TEST_EQ_INT(validate(&b), KP_ERR_NONE);
+    kp_batch_t bt;
+    char err[SIS_ERRLEN];
+    int16_t kerr;
+    int64_t maxTs = 0;
+    TEST_EQ_INT(kp_batch_parse(b.data, b.len, &bt, err, sizeof err), SIS_OK);
+    TEST_EQ_INT(bt.maxTimestamp, 5000);
+    TEST_EQ_INT(kp_batch_validate_ts(&bt, &maxTs, &kerr, err, sizeof err), SIS_OK);
+    TEST_EQ_INT(maxTs, 9000);
+    kp_batch_set_create_time(p, b.len, maxTs);
+    TEST_EQ_INT(kp_batch_parse(b.data, b.len, &bt, err, sizeof err), SIS_OK);
+    TEST_EQ_INT(bt.maxTimestamp, 9000);
+    TEST_EQ_INT(validate(&b), KP_ERR_NONE); /* CRC recomputed */
+    uint32_t crc = bt.crc;
+    kp_batch_set_create_time(p, b.len, 9000); /* nothing changes: CRC left alone */
+    TEST_EQ_INT((uint32_t)kp_load_i32(p + 17), crc);
+    /* A LogAppendTime batch becomes CreateTime again (the bit cleared). */
+    kp_batch_set_log_append_time(p, b.len, 123);
+    kp_batch_set_create_time(p, b.len, 9000);
+    TEST_EQ_INT(kp_batch_parse(b.data, b.len, &bt, err, sizeof err), SIS_OK);
+    TEST_ASSERT(!(bt.attributes & KP_BATCH_TIMESTAMP_LOG_APPEND), "CreateTime again");
+    TEST_EQ_INT(validate(&b), KP_ERR_NONE);
+    sis_buf_release(&b);
+}
+
 /*
  * Walks a captured Produce v7 request (classic header v1) and checks every batch in it:
  * CRC, record framing, then the keys and values the client was given.
@@ -246,6 +284,7 @@ int test_kp_record(void)
     test_round_trip();
     test_corruption();
     test_log_append_time();
+    test_max_timestamp();
     check_produce_fixture("kcat_Produce_v7.bin", 1, "k%d", 1);
     check_produce_fixture("kafkajs_Produce_v7.bin", 50, "k%d", 0);
     check_produce_fixture("kafkapython_Produce_v7.bin", 20, "%d", 0);
