@@ -1,10 +1,10 @@
 /*
  * cmd_stats.c - `sismo stats`: event-time window statistics of topic `sismos`.
  *
- * Reads `sismos` in consumer group `sismo-stats`, decodes each record (quake_decode; a null
- * value is a tombstone for its key), feeds the window engine (window.h) and, at each
- * trigger, prints the windows to output as a table (Spark's console sink) and publishes
- * them to `sismos-stats` (format in window_out.c).
+ * Reads `sismos` in consumer group `sismo-stats`, decodes each record (quake_decode_core:
+ * the fields windows use; a null value is a tombstone for its key), feeds the window engine
+ * (window.h) and, at each trigger, prints the windows to output as a table (Spark's console
+ * sink) and publishes them to `sismos-stats` (format in window_out.c).
  *
  * Restart contract (exactly-once state, at-least-once output): the engine's state and the
  * next offset of every input partition are written together in one snapshot
@@ -186,7 +186,16 @@ static void bad_record(stats_run_t *s, const kc_msg_t *m, const char *why)
                      suppressed ? " (and earlier ones, see the invalid count)" : "");
 }
 
-static void apply_record(stats_run_t *s, const kc_msg_t *m)
+static void prefetch_record(const kc_msg_t *m)
+{
+    if (m->key)
+        __builtin_prefetch(m->key);
+    for (size_t off = 0; m->value && off < m->value_len; off += 64)
+        __builtin_prefetch((const char *)m->value + off);
+}
+
+/* key_hash: window_prefetch's hash of m->key (when m has a key). */
+static void apply_record(stats_run_t *s, const kc_msg_t *m, uint64_t key_hash)
 {
     int src = source_of(s, m->topic, m->partition);
     char err[SIS_ERRLEN];
@@ -198,10 +207,10 @@ static void apply_record(stats_run_t *s, const kc_msg_t *m)
         if (!m->key || !m->key_len)
             bad_record(s, m, "tombstone without a key");
         else
-            window_apply_src(s->w, src, m->key, m->key_len, NULL);
+            window_apply_hashed(s->w, src, m->key, m->key_len, key_hash, NULL);
         return;
     }
-    if (quake_decode(&s->q, m->value, m->value_len, err, sizeof err) != SIS_OK) {
+    if (quake_decode_core(&s->q, m->value, m->value_len, err, sizeof err) != SIS_OK) {
         bad_record(s, m, err);
         return;
     }
@@ -213,6 +222,8 @@ static void apply_record(stats_run_t *s, const kc_msg_t *m)
     if (m->key && m->key_len) {
         ev.key = m->key;
         ev.key_len = m->key_len;
+        window_apply_hashed(s->w, src, ev.key, ev.key_len, key_hash, &ev);
+        return;
     } else {
         ev.key = q->id;
         ev.key_len = strlen(q->id);
@@ -508,6 +519,7 @@ int cmd_stats(int argc, char **argv)
     }
 
     kc_msg_t *msgs = sis_xcalloc(BATCH_MAX, sizeof *msgs);
+    uint64_t *key_hash = sis_xcalloc(BATCH_MAX, sizeof *key_hash);
     ends = sis_xcalloc(MAX_PARTS, sizeof *ends);
     size_t n_ends = 0;
     int have_ends = 0;
@@ -529,23 +541,25 @@ int cmd_stats(int argc, char **argv)
         if (n)
             update_sources(&s);
         int fatal = 0;
+        /* Hide memory latency: start loading each record (key and value) sixteen ahead (it
+         * may have waited in librdkafka's queue long enough to leave the cache), and the
+         * state slot of its key eight ahead; the key's hash is kept for the record's turn. */
+        for (size_t i = 0; i < n && i < 16; i++)
+            prefetch_record(&msgs[i]);
+        for (size_t i = 0; i < n && i < 8; i++)
+            if (msgs[i].key)
+                key_hash[i] = window_prefetch(s.w, msgs[i].key, msgs[i].key_len);
         for (size_t i = 0; i < n; i++) {
             kc_msg_t *m = &msgs[i];
-            /* Hide memory latency: start loading the record four ahead (it may have waited
-             * in librdkafka's queue long enough to leave the cache) and the state slot of
-             * the one eight ahead. */
-            if (i + 4 < n && msgs[i + 4].value) {
-                const char *v = msgs[i + 4].value;
-                for (size_t off = 0; off < msgs[i + 4].value_len; off += 64)
-                    __builtin_prefetch(v + off);
-            }
+            if (i + 16 < n)
+                prefetch_record(&msgs[i + 16]);
             if (i + 8 < n && msgs[i + 8].key)
-                window_prefetch(s.w, msgs[i + 8].key, msgs[i + 8].key_len);
+                key_hash[i + 8] = window_prefetch(s.w, msgs[i + 8].key, msgs[i + 8].key_len);
             if (m->err) {
                 sis_log_warn("stats", "%s%s", m->fatal ? "fatal: " : "", m->errstr);
                 fatal |= m->fatal;
             } else {
-                apply_record(&s, m);
+                apply_record(&s, m, key_hash[i]);
                 set_pos(&s, m->topic, m->partition, m->offset + 1);
                 records++;
             }
@@ -596,6 +610,7 @@ int cmd_stats(int argc, char **argv)
         }
     }
     free(msgs);
+    free(key_hash);
     trigger(&s);
     if (s.state_path && ret == SIS_EXIT_OK) {
         if (snapshot(&s, 1, err, sizeof err) != SIS_OK) {

@@ -691,9 +691,11 @@ void window_set_active_sources(window_state_t *w, const int *srcs, size_t n)
     }
 }
 
-void window_prefetch(const window_state_t *w, const char *key, size_t key_len)
+uint64_t window_prefetch(const window_state_t *w, const char *key, size_t key_len)
 {
-    __builtin_prefetch(&w->slots[hash_key(key, key_len) & w->emask]);
+    uint64_t h = hash_key(key, key_len);
+    __builtin_prefetch(&w->slots[h & w->emask]);
+    return h;
 }
 
 void window_apply(window_state_t *w, const char *key, size_t key_len, const window_event_t *ev)
@@ -704,8 +706,13 @@ void window_apply(window_state_t *w, const char *key, size_t key_len, const wind
 void window_apply_src(window_state_t *w, int src, const char *key, size_t key_len,
                       const window_event_t *ev)
 {
+    window_apply_hashed(w, src, key, key_len, hash_key(key, key_len), ev);
+}
+
+void window_apply_hashed(window_state_t *w, int src, const char *key, size_t key_len,
+                         uint64_t h, const window_event_t *ev)
+{
     w->m.records++;
-    uint64_t h = hash_key(key, key_len);
     win_entry_t *old = entry_find(w, key, key_len, h);
     if (!ev) {
         if (old) {

@@ -120,8 +120,13 @@ void window_apply_src(window_state_t *w, int src, const char *key, size_t key_le
 void window_set_active_sources(window_state_t *w, const int *srcs, size_t n);
 
 /* Hint: the record for key will be applied soon (a few records from now); starts loading
- * its table slot so that the lookup does not wait for memory. No effect on results. */
-void window_prefetch(const window_state_t *w, const char *key, size_t key_len);
+ * its table slot so that the lookup does not wait for memory. No effect on results.
+ * Returns the key's hash, which the caller may pass to window_apply_hashed for that record. */
+uint64_t window_prefetch(const window_state_t *w, const char *key, size_t key_len);
+
+/* window_apply_src with the hash window_prefetch returned for this key. */
+void window_apply_hashed(window_state_t *w, int src, const char *key, size_t key_len,
+                         uint64_t hash, const window_event_t *ev);
 
 /* Output modes. */
 enum { WINDOW_UPDATE = 0, WINDOW_APPEND = 1 };
