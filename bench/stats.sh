@@ -42,7 +42,6 @@ trap cleanup EXIT
 # Pinning: the broker on CPU 0, every measured consumer on CPU 1 (taskset execs, so $! is
 # the pinned program itself).
 if [ "$(nproc)" -ge 2 ]; then CPU0=(taskset -c 0); CPU1=(taskset -c 1); else CPU0=(); CPU1=(); fi
-cpu1() { "${CPU1[@]}" "$@"; }
 
 port=$($PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 B=127.0.0.1:$port
@@ -66,34 +65,46 @@ echo "pre-fill: $(tail -1 "$T/fill.err") [${fill}s]; broker resident memory ${rs
 
 rate() { sed -n 's/.*(\([0-9]*\) \(msg\|records\)\/s.*/\1/p' "$1" | head -1; }
 best() { printf '%s\n' "$@" | sort -n | tail -1; }
+least() { printf '%s\n' "$@" | sort -g | head -1; }
+# CPU time (user + system, every thread) of a run timed with `timed FILE CMD...`, in
+# microseconds per record: robust to other work on the machine, unlike wall-clock rates.
+timed() { local f=$1; shift; /usr/bin/time -f '%U %S' -o "$f" "$@"; }
+cpu_per() { awk -v n="$2" '{printf "%.3f", ($1 + $2) * 1e6 / n}' "$1"; }
 
 # The 2 CPUs are shared with other work: each reader runs RUNS times, interleaved, and the
 # best run of each counts (all runs are printed).
 RUNS=${BENCH_RUNS:-3}
-bares=() statss=() pys=() defaults=()
+bares=() statss=() pys=() defaults=() cbare=() cstats=() cpy=() cdflt=()
 for run in $(seq "$RUNS"); do
-    cpu1 "$BUILD/tools/bareconsume" "$B" bench > "$T/bare.out" 2>&1 || { cat "$T/bare.out"; exit 1; }
+    timed "$T/bare.cpu" "${CPU1[@]}" "$BUILD/tools/bareconsume" "$B" bench > "$T/bare.out" 2>&1 ||
+        { cat "$T/bare.out"; exit 1; }
     bares+=("$(rate "$T/bare.out")")
-    echo "run $run (a) $(cat "$T/bare.out")"
+    cbare+=("$(cpu_per "$T/bare.cpu" "$N")")
+    echo "run $run (a) $(cat "$T/bare.out") [CPU ${cbare[-1]} us/record]"
 
     rm -f "$T/stats.state"
-    cpu1 /usr/bin/time -f "stats max resident memory %M KiB" "$SISMO" stats -b "$B" --topic bench \
+    timed "$T/stats.cpu" "${CPU1[@]}" /usr/bin/time -f "stats max resident memory %M KiB" \
+        "$SISMO" stats -b "$B" --topic bench \
         --output-topic bench-stats --group "bench-stats-$run" --watermark "$WM" \
         --state "$T/stats.state" --until-caught-up -q > /dev/null 2> "$T/stats.err" ||
         { tail "$T/stats.err"; exit 1; }
     statss+=("$(sed -n 's/.*records in .* (\([0-9]*\) records\/s.*/\1/p' "$T/stats.err")")
-    echo "run $run (b) $(grep '^stats:' "$T/stats.err") [$(grep 'max resident' "$T/stats.err")]"
+    cstats+=("$(cpu_per "$T/stats.cpu" "$N")")
+    echo "run $run (b) $(grep '^stats:' "$T/stats.err") [$(grep 'max resident' "$T/stats.err"); CPU ${cstats[-1]} us/record]"
 
     rm -f "$T/stats.state"
-    cpu1 "$SISMO" stats -b "$B" --topic bench --output-topic bench-stats \
+    timed "$T/all.cpu" "${CPU1[@]}" "$SISMO" stats -b "$B" --topic bench --output-topic bench-stats \
         --group "bench-stats-all-$run" --watermark "$WM_ALL" --state "$T/stats.state" --until-caught-up -q \
         > /dev/null 2> "$T/stats10.err" || { tail "$T/stats10.err"; exit 1; }
     defaults+=("$(sed -n 's/.*records in .* (\([0-9]*\) records\/s.*/\1/p' "$T/stats10.err")")
-    echo "run $run (d) $(grep '^stats:' "$T/stats10.err")"
+    cdflt+=("$(cpu_per "$T/all.cpu" "$N")")
+    echo "run $run (d) $(grep '^stats:' "$T/stats10.err") [CPU ${cdflt[-1]} us/record]"
 
-    cpu1 $PY bench/stats_ref.py "$B" bench "$WM" > "$T/py.out" 2>&1 || { cat "$T/py.out"; exit 1; }
+    timed "$T/py.cpu" "${CPU1[@]}" $PY bench/stats_ref.py "$B" bench "$WM" > "$T/py.out" 2>&1 ||
+        { cat "$T/py.out"; exit 1; }
     pys+=("$(rate "$T/py.out")")
-    echo "run $run (c) $(cat "$T/py.out")"
+    cpy+=("$(cpu_per "$T/py.cpu" "$N")")
+    echo "run $run (c) $(cat "$T/py.out") [CPU ${cpy[-1]} us/record]"
 done
 bare=$(best "${bares[@]}") stats=$(best "${statss[@]}") py=$(best "${pys[@]}")
 dflt=$(best "${defaults[@]}")
@@ -107,6 +118,15 @@ printf '%-44s %12s   sismo is %sx faster\n' "(c) Python reference (confluent-kaf
 printf '%-44s %12s   %s of the ceiling (all keys kept in state)\n' \
     "(d) sismo stats, $WM_ALL watermark" "$dflt" \
     "$(awk -v a="$dflt" -v b="$bare" 'BEGIN{printf "%.0f%%", 100*a/b}')"
+echo
+# The same runs by CPU time: what each reader would do alone on one core.
+cb=$(least "${cbare[@]}") cs=$(least "${cstats[@]}") cp=$(least "${cpy[@]}") cd=$(least "${cdflt[@]}")
+printf '%-44s %12s %12s\n' "least of $RUNS runs, CPU time (user + system)" "us/record" "records/CPU-s"
+row() { printf '%-44s %12s %12.0f   %s\n' "$1" "$2" "$(awk -v c="$2" 'BEGIN{print 1e6 / c}')" "$3"; }
+row "(a) bare librdkafka consumer (ceiling)" "$cb" ""
+row "(b) sismo stats, $WM watermark" "$cs" "$(awk -v a="$cs" -v b="$cb" 'BEGIN{printf "%.0f%% of the ceiling", 100*b/a}')"
+row "(c) Python reference (confluent-kafka)" "$cp" "$(awk -v a="$cs" -v b="$cp" 'BEGIN{printf "sismo is %.1fx faster", b/a}')"
+row "(d) sismo stats, $WM_ALL watermark" "$cd" "$(awk -v a="$cd" -v b="$cb" 'BEGIN{printf "%.0f%% of the ceiling", 100*b/a}')"
 echo
 
 # Latency at 1,000 events/s.
