@@ -126,7 +126,8 @@ debug:
 
 # Fuzz targets: tests/fuzz/fuzz_<name>.c defines LLVMFuzzerTestOneInput; every object is
 # built with clang and -fsanitize=fuzzer-no-link,address,undefined, the target links
-# libFuzzer's main. Run by tests/integ/0009-fuzz.sh (corpus in tests/fuzz/corpus/).
+# libFuzzer's main. Run by tests/integ/0009-fuzz.sh (request decoder) and 0356 (record
+# decoder); seed corpora in tests/fuzz/corpus/<name>/.
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 fuzz:
 	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz \

@@ -1,11 +1,11 @@
 #!/usr/bin/python3
 """stats_ref.py - the Python reference for bench/stats.sh: the same windows as `sismo stats`
-(5-minute tumbling windows, 10-minute watermark, count/avg/max/min/id of the max, exact
-revisions and tombstones) with python3-confluent-kafka's batch consume(), reading a topic
-from the beginning to the end offsets queried at start.
+(5-minute tumbling windows, 10-minute watermark with each partition a source of the clock,
+count/avg/max/min, exact revisions and tombstones) with python3-confluent-kafka's batch
+consume(), reading a topic from the beginning to the end offsets queried at start.
 
 usage: stats_ref.py BOOTSTRAP TOPIC [WATERMARK]   (WATERMARK like 10m, 100d; default 10m)
-Prints: "python: N records in S s (R records/s)", S from the first to the last record.
+Prints: "python: N records in S s (R records/s), late L", S from the first to the last record.
 """
 import json
 import sys
@@ -41,15 +41,20 @@ def main():
                   "queued.max.messages.kbytes": 262144})
     parts = list(c.list_topics(topic, timeout=10).topics[topic].partitions)
     total = 0
+    end = {}       # partition -> end offset; partitions with unread records hold the clock
     for p in parts:
         lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=10)
         total += hi - lo
+        if hi > lo:
+            end[p] = hi
     c.assign([TopicPartition(topic, p, -2) for p in parts])
 
     entries = {}   # key -> (window start, mag)
     windows = {}   # start -> {key: mag}  (members, for exact removal of max/min)
     agg = {}       # start -> [count, n_mag, sum, max, min]
-    max_time = None
+    max_time = None  # the clock: min over unread partitions of their max time, else max
+    pmax = {}        # partition -> largest event time read from it
+    late = 0
     n = 0
     t_first = t_last = None
     deadline = time.monotonic() + 900
@@ -92,7 +97,21 @@ def main():
                             a[2] -= mg
             t = parse_ms(v["timestamp"])
             start = t - t % SIZE
+            p = m.partition()
+            if m.offset() + 1 >= end.get(p, 0):
+                end.pop(p, None)  # read to its end: no longer holds the clock
+            if pmax.get(p, t - 1) < t:
+                pmax[p] = t
+                if end:
+                    clock = min(pmax.get(q) or -(1 << 62) for q in end)
+                else:
+                    clock = max(pmax.values())
+            else:
+                clock = max_time
             if max_time is not None and start + SIZE <= max_time - delay:
+                late += 1
+                if clock is not None and clock > max_time:
+                    max_time = clock
                 continue  # late
             mag = v.get("magnitud")
             entries[key] = (start, mag)
@@ -105,8 +124,8 @@ def main():
                 a[2] += mag
                 a[3] = mag if a[3] is None or mag > a[3] else a[3]
                 a[4] = mag if a[4] is None or mag < a[4] else a[4]
-            if max_time is None or t > max_time:
-                max_time = t
+            if clock is not None and clock > -(1 << 62) and (max_time is None or clock > max_time):
+                max_time = clock
                 for s0 in [s for s in windows if s + SIZE <= max_time - delay]:
                     for k in windows.pop(s0):
                         entries.pop(k, None)
@@ -116,7 +135,8 @@ def main():
             t_first = t_last
     c.close()
     secs = (t_last - t_first) if t_first else 0
-    print(f"python: {n} records in {secs:.3f} s ({n / secs if secs else 0:.0f} records/s)")
+    print(f"python: {n} records in {secs:.3f} s ({n / secs if secs else 0:.0f} records/s), "
+          f"late {late}")
 
 
 if __name__ == "__main__":

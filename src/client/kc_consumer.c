@@ -19,6 +19,7 @@ struct kc_consumer {
     int from_beginning;
     int manual_store;
     int assigned; /* partitions in the current assignment */
+    rd_kafka_topic_partition_list_t *assignment; /* a copy of it, NULL when none */
     int io_fds[2]; /* pipe for kc_consumer_io_fd(): [0] read end (owner), [1] librdkafka's */
     kc_start_offset_cb_t *start_offset;
     void *start_opaque;
@@ -55,6 +56,9 @@ static void kc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         rd_kafka_assign(rk, parts);
         c->assigned = parts->cnt;
+        if (c->assignment)
+            rd_kafka_topic_partition_list_destroy(c->assignment);
+        c->assignment = rd_kafka_topic_partition_list_copy(parts);
         sis_log_debug(st->tag, "assigned %d partitions", parts->cnt);
     } else {
         /* manual_store: commit what the owner finished before the partitions move, so the
@@ -82,6 +86,9 @@ static void kc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
         }
         rd_kafka_assign(rk, NULL);
         c->assigned = 0;
+        if (c->assignment)
+            rd_kafka_topic_partition_list_destroy(c->assignment);
+        c->assignment = NULL;
         sis_log_debug(st->tag, "partitions revoked");
     }
 }
@@ -219,6 +226,18 @@ int kc_consumer_commit_positions(kc_consumer_t *c, const char *const *topics,
     return SIS_OK;
 }
 
+int kc_consumer_query_offsets(kc_consumer_t *c, const char *topic, int32_t partition,
+                              int64_t *lo, int64_t *hi, int timeout_ms, char *errbuf,
+                              size_t errlen)
+{
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(c->rk, topic, partition, lo, hi, timeout_ms);
+    if (err)
+        return sis_seterr(errbuf, errlen, "cannot query the offsets of '%s' [%d]: %s", topic,
+                          partition, rd_kafka_err2str(err));
+    return SIS_OK;
+}
+
 int kc_consumer_assigned_ends(kc_consumer_t *c, kc_partition_end_t *out, size_t max, size_t *n,
                               int timeout_ms, char *errbuf, size_t errlen)
 {
@@ -269,6 +288,17 @@ int kc_consumer_commit(kc_consumer_t *c, int sync, char *errbuf, size_t errlen)
     if (err && err != RD_KAFKA_RESP_ERR__NO_OFFSET)
         return sis_seterr(errbuf, errlen, "offset commit failed: %s", rd_kafka_err2str(err));
     return SIS_OK;
+}
+
+void kc_consumer_foreach_assigned(kc_consumer_t *c, kc_assigned_cb_t *cb, void *opaque)
+{
+    for (int i = 0; c->assignment && i < c->assignment->cnt; i++) {
+        const rd_kafka_topic_partition_t *p = &c->assignment->elems[i];
+        int64_t lo = -1, hi = -1;
+        if (rd_kafka_get_watermark_offsets(c->rk, p->topic, p->partition, &lo, &hi))
+            lo = hi = -1;
+        cb(opaque, p->topic, p->partition, lo, hi);
+    }
 }
 
 int kc_consumer_assignment_count(kc_consumer_t *c)
@@ -351,6 +381,8 @@ int kc_consumer_close(kc_consumer_t *c, char *errbuf, size_t errlen)
     kc_handle_state_destroy(&c->st);
     if (c->resume)
         rd_kafka_topic_partition_list_destroy(c->resume);
+    if (c->assignment)
+        rd_kafka_topic_partition_list_destroy(c->assignment);
     free(c);
     return rc;
 }

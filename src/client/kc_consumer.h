@@ -82,6 +82,16 @@ int kc_consumer_commit_positions(kc_consumer_t *c, const char *const *topics,
  * entries of out and sets *n. SIS_ERR with errbuf if the query failed. */
 int kc_consumer_assigned_ends(kc_consumer_t *c, kc_partition_end_t *out, size_t max, size_t *n,
                               int timeout_ms, char *errbuf, size_t errlen);
+/* Calls cb for every partition of the current assignment with its low and high watermark
+ * offsets as librdkafka last learned them from the broker (-1 while not known yet). No
+ * request is sent: cheap enough to call after every polled batch. */
+typedef void kc_assigned_cb_t(void *opaque, const char *topic, int32_t partition, int64_t lo,
+                              int64_t hi);
+void kc_consumer_foreach_assigned(kc_consumer_t *c, kc_assigned_cb_t *cb, void *opaque);
+/* Asks the broker for one partition's low and high watermark offsets (blocking). */
+int kc_consumer_query_offsets(kc_consumer_t *c, const char *topic, int32_t partition,
+                              int64_t *lo, int64_t *hi, int timeout_ms, char *errbuf,
+                              size_t errlen);
 /* Marks m (and everything before it in its partition) as processed. */
 int kc_consumer_store(kc_consumer_t *c, const kc_msg_t *m);
 /* Commits stored offsets; sync waits for the broker's answer. */

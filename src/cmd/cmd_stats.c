@@ -1,10 +1,10 @@
 /*
  * cmd_stats.c - `sismo stats`: event-time window statistics of topic `sismos`.
  *
- * Reads `sismos` in consumer group `sismo-stats`, decodes each record (quake_decode; a null
- * value is a tombstone for its key), feeds the window engine (window.h) and, at each
- * trigger, prints the windows to output as a table (Spark's console sink) and publishes
- * them to `sismos-stats` (format in window_out.c).
+ * Reads `sismos` in consumer group `sismo-stats`, decodes each record (quake_decode_core:
+ * the fields windows use; a null value is a tombstone for its key), feeds the window engine
+ * (window.h) and, at each trigger, prints the windows to output as a table (Spark's console
+ * sink) and publishes them to `sismos-stats` (format in window_out.c).
  *
  * Restart contract (exactly-once state, at-least-once output): the engine's state and the
  * next offset of every input partition are written together in one snapshot
@@ -17,6 +17,12 @@
  * written after each snapshot for monitoring (lag) but never read back.
  *
  * Triggers: after each polled batch of records (default), or at most every --trigger.
+ *
+ * Watermark clock: every input partition is a source of the window engine (window.h);
+ * around each polled batch the partitions that still have unread records (high watermark
+ * beyond the next offset to read, as librdkafka last learned it) are declared active, so
+ * that a backfill in which librdkafka hands over one partition's records minutes of event
+ * time ahead of another's makes no record late.
  */
 #include "kc_consumer.h"
 #include "kc_producer.h"
@@ -45,6 +51,13 @@
 #define COMMIT_INTERVAL_MS 5000
 #define MAX_KEY 1024         /* longer message keys are rejected as invalid */
 
+/* An input partition as a source of the window clock; numbered in order of first sight. */
+typedef struct stats_src {
+    char *topic;
+    int32_t partition;
+    int64_t start; /* offset reading starts at when nothing was read yet, -1: unknown */
+} stats_src_t;
+
 typedef struct stats_run {
     window_state_t *w;
     window_snap_meta_t pos; /* next offset to read, per partition seen or restored */
@@ -70,6 +83,11 @@ typedef struct stats_run {
     uint64_t late_reported; /* late_events shown in the previous console footer */
     int64_t committed_sum;  /* pos_sum() at the last group commit */
     int64_t last_commit_ms;
+    stats_src_t *srcs;      /* sources of the window clock */
+    int n_srcs;
+    int last_src;           /* source of the previous record (cache) */
+    int *active;            /* scratch: active source numbers */
+    int n_active;
 } stats_run_t;
 
 static void on_delivery(void *opaque, const kc_dr_t *dr)
@@ -109,6 +127,55 @@ static void set_pos(stats_run_t *s, const char *topic, int32_t part, int64_t nex
     s->last_part = part;
 }
 
+/* The source number of a partition (added on first sight). */
+static int source_of(stats_run_t *s, const char *topic, int32_t part)
+{
+    stats_src_t *c = s->n_srcs ? &s->srcs[s->last_src] : NULL;
+    if (c && c->partition == part && !strcmp(c->topic, topic))
+        return s->last_src;
+    for (int i = 0; i < s->n_srcs; i++)
+        if (s->srcs[i].partition == part && !strcmp(s->srcs[i].topic, topic))
+            return s->last_src = i;
+    s->srcs = sis_xrealloc(s->srcs, (size_t)(s->n_srcs + 1) * sizeof *s->srcs);
+    s->active = sis_xrealloc(s->active, (size_t)(s->n_srcs + 1) * sizeof *s->active);
+    s->srcs[s->n_srcs] = (stats_src_t){sis_xstrdup(topic), part, -1};
+    return s->last_src = s->n_srcs++;
+}
+
+static void collect_active(void *opaque, const char *topic, int32_t part, int64_t lo, int64_t hi)
+{
+    stats_run_t *s = opaque;
+    int src = source_of(s, topic, part);
+    int64_t next = window_snap_meta_get(&s->pos, topic, part);
+    if (next < 0) {
+        /* Nothing read yet: reading starts at the partition's beginning. librdkafka learns
+         * the low watermark only with statistics enabled, so ask the broker once. */
+        stats_src_t *x = &s->srcs[src];
+        if (x->start < 0 && lo < 0) {
+            char err[SIS_ERRLEN];
+            int64_t qhi;
+            if (kc_consumer_query_offsets(s->c, topic, part, &lo, &qhi, 5000, err, sizeof err) !=
+                SIS_OK) {
+                sis_log_warn("stats", "%s: the partition holds the watermark until it is read", err);
+                lo = 0;
+            }
+        }
+        if (x->start < 0)
+            x->start = lo;
+        next = x->start;
+    }
+    if (hi < 0 || hi > next)
+        s->active[s->n_active++] = src;
+}
+
+/* Declares the partitions with unread records as the active sources of the clock. */
+static void update_sources(stats_run_t *s)
+{
+    s->n_active = 0;
+    kc_consumer_foreach_assigned(s->c, collect_active, s);
+    window_set_active_sources(s->w, s->active, (size_t)s->n_active);
+}
+
 static void bad_record(stats_run_t *s, const kc_msg_t *m, const char *why)
 {
     window_metrics(s->w)->invalid++;
@@ -119,8 +186,18 @@ static void bad_record(stats_run_t *s, const kc_msg_t *m, const char *why)
                      suppressed ? " (and earlier ones, see the invalid count)" : "");
 }
 
-static void apply_record(stats_run_t *s, const kc_msg_t *m)
+static void prefetch_record(const kc_msg_t *m)
 {
+    if (m->key)
+        __builtin_prefetch(m->key);
+    for (size_t off = 0; m->value && off < m->value_len; off += 64)
+        __builtin_prefetch((const char *)m->value + off);
+}
+
+/* key_hash: window_prefetch's hash of m->key (when m has a key). */
+static void apply_record(stats_run_t *s, const kc_msg_t *m, uint64_t key_hash)
+{
+    int src = source_of(s, m->topic, m->partition);
     char err[SIS_ERRLEN];
     if (m->key_len > MAX_KEY) { /* keys are event ids; the snapshot stores them in 16 bits */
         bad_record(s, m, "key longer than 1024 bytes");
@@ -130,10 +207,10 @@ static void apply_record(stats_run_t *s, const kc_msg_t *m)
         if (!m->key || !m->key_len)
             bad_record(s, m, "tombstone without a key");
         else
-            window_apply(s->w, m->key, m->key_len, NULL);
+            window_apply_hashed(s->w, src, m->key, m->key_len, key_hash, NULL);
         return;
     }
-    if (quake_decode(&s->q, m->value, m->value_len, err, sizeof err) != SIS_OK) {
+    if (quake_decode_core(&s->q, m->value, m->value_len, err, sizeof err) != SIS_OK) {
         bad_record(s, m, err);
         return;
     }
@@ -145,6 +222,8 @@ static void apply_record(stats_run_t *s, const kc_msg_t *m)
     if (m->key && m->key_len) {
         ev.key = m->key;
         ev.key_len = m->key_len;
+        window_apply_hashed(s->w, src, ev.key, ev.key_len, key_hash, &ev);
+        return;
     } else {
         ev.key = q->id;
         ev.key_len = strlen(q->id);
@@ -153,7 +232,7 @@ static void apply_record(stats_run_t *s, const kc_msg_t *m)
             return;
         }
     }
-    window_apply(s->w, ev.key, ev.key_len, &ev);
+    window_apply_src(s->w, src, ev.key, ev.key_len, &ev);
 }
 
 static void emit_one(void *opaque, const window_result_t *r)
@@ -440,6 +519,7 @@ int cmd_stats(int argc, char **argv)
     }
 
     kc_msg_t *msgs = sis_xcalloc(BATCH_MAX, sizeof *msgs);
+    uint64_t *key_hash = sis_xcalloc(BATCH_MAX, sizeof *key_hash);
     ends = sis_xcalloc(MAX_PARTS, sizeof *ends);
     size_t n_ends = 0;
     int have_ends = 0;
@@ -458,24 +538,28 @@ int cmd_stats(int argc, char **argv)
             want = (size_t)((uint64_t)max_events - records);
         size_t n = kc_consumer_poll_batch(s.c, timeout, msgs, want);
         sis_heartbeat(); /* liveness for `sismo up`: a batch takes milliseconds */
+        if (n)
+            update_sources(&s);
         int fatal = 0;
+        /* Hide memory latency: start loading each record (key and value) sixteen ahead (it
+         * may have waited in librdkafka's queue long enough to leave the cache), and the
+         * state slot of its key eight ahead; the key's hash is kept for the record's turn. */
+        for (size_t i = 0; i < n && i < 16; i++)
+            prefetch_record(&msgs[i]);
+        for (size_t i = 0; i < n && i < 8; i++)
+            if (msgs[i].key)
+                key_hash[i] = window_prefetch(s.w, msgs[i].key, msgs[i].key_len);
         for (size_t i = 0; i < n; i++) {
             kc_msg_t *m = &msgs[i];
-            /* Hide memory latency: start loading the record four ahead (it may have waited
-             * in librdkafka's queue long enough to leave the cache) and the state slot of
-             * the one eight ahead. */
-            if (i + 4 < n && msgs[i + 4].value) {
-                const char *v = msgs[i + 4].value;
-                for (size_t off = 0; off < msgs[i + 4].value_len; off += 64)
-                    __builtin_prefetch(v + off);
-            }
+            if (i + 16 < n)
+                prefetch_record(&msgs[i + 16]);
             if (i + 8 < n && msgs[i + 8].key)
-                window_prefetch(s.w, msgs[i + 8].key, msgs[i + 8].key_len);
+                key_hash[i + 8] = window_prefetch(s.w, msgs[i + 8].key, msgs[i + 8].key_len);
             if (m->err) {
                 sis_log_warn("stats", "%s%s", m->fatal ? "fatal: " : "", m->errstr);
                 fatal |= m->fatal;
             } else {
-                apply_record(&s, m);
+                apply_record(&s, m, key_hash[i]);
                 set_pos(&s, m->topic, m->partition, m->offset + 1);
                 records++;
             }
@@ -487,6 +571,7 @@ int cmd_stats(int argc, char **argv)
         }
         now = sis_mono_ms();
         if (n) {
+            update_sources(&s); /* partitions read to their end no longer hold the clock */
             t_last = sis_mono_us();
             if (!t_first)
                 t_first = t_last;
@@ -525,6 +610,7 @@ int cmd_stats(int argc, char **argv)
         }
     }
     free(msgs);
+    free(key_hash);
     trigger(&s);
     if (s.state_path && ret == SIS_EXIT_OK) {
         if (snapshot(&s, 1, err, sizeof err) != SIS_OK) {
@@ -559,6 +645,10 @@ out:
     free(ends);
     window_destroy(s.w);
     window_snap_meta_release(&s.pos);
+    for (int i = 0; i < s.n_srcs; i++)
+        free(s.srcs[i].topic);
+    free(s.srcs);
+    free(s.active);
     window_table_release(&s.table);
     quake_release(&s.q);
     sis_buf_release(&s.key);

@@ -17,6 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define QUAKE_MAX_DEPTH 32 /* nesting allowed inside skipped values */
 
 void quake_init(quake_t *q)
@@ -37,7 +41,7 @@ void quake_reset(quake_t *q)
 {
     char *heap = q->heap_str;
     size_t cap = q->str_cap;
-    memset(q, 0, offsetof(quake_t, inline_str));
+    memset(q, 0, offsetof(quake_t, ids)); /* ids[] beyond n_ids is never read */
     q->heap_str = heap;
     q->str_len = 0;
     q->str_cap = cap;
@@ -108,6 +112,7 @@ typedef struct jr {
     const char *p, *end, *start;
     char *err;
     size_t errlen;
+    int core; /* quake_decode_core: text fields are checked but not stored */
 } jr_t;
 
 static int jr_fail(jr_t *r, const char *what)
@@ -173,6 +178,40 @@ static size_t utf8_put(char *d, unsigned cp)
     return 4;
 }
 
+/* Returns the first byte in [p, end) that is '"', '\\' or a control character (below 0x20),
+ * or end: the plain run of a JSON string. Sixteen bytes at a time with SSE2 (every x86-64),
+ * else eight at a time with the classic has-zero-byte tests; then byte by byte. */
+static const char *scan_plain(const char *p, const char *end)
+{
+#if defined(__SSE2__)
+    const __m128i dq = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1f);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* v <= 0x1f unsigned <=> min(v, 0x1f) == v */
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, dq), _mm_cmpeq_epi8(v, bs)),
+                                   _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+        int mask = _mm_movemask_epi8(hit);
+        if (mask)
+            return p + __builtin_ctz((unsigned)mask);
+        p += 16;
+    }
+#else
+    while (end - p >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+        uint64_t dq = v ^ (ones * '"'), bs = v ^ (ones * '\\');
+        uint64_t hit = ((dq - ones) & ~dq) | ((bs - ones) & ~bs) | ((v - ones * 0x20) & ~v);
+        if (hit & highs)
+            break;
+        p += 8;
+    }
+#endif
+    while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+        p++;
+    return p;
+}
+
 /*
  * Reads a JSON string at r->p (which must be '"'). If q is non-NULL the unescaped bytes are
  * stored in q and *out points at them; else the string is only validated and skipped.
@@ -183,20 +222,7 @@ static int read_string(jr_t *r, quake_t *q, const char **out)
         return jr_fail(r, "expected a string");
     r->p++;
     const char *s = r->p;
-    /* Fast path: no escapes. Eight bytes at a time while none of them is '"', '\\' or a
-     * control character (the classic has-zero-byte tests), then byte by byte. */
-    while (r->end - r->p >= 8) {
-        uint64_t v;
-        memcpy(&v, r->p, 8);
-        const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
-        uint64_t dq = v ^ (ones * '"'), bs = v ^ (ones * '\\');
-        uint64_t hit = ((dq - ones) & ~dq) | ((bs - ones) & ~bs) | ((v - ones * 0x20) & ~v);
-        if (hit & highs)
-            break;
-        r->p += 8;
-    }
-    while (r->p < r->end && *r->p != '"' && *r->p != '\\' && (unsigned char)*r->p >= 0x20)
-        r->p++;
+    r->p = scan_plain(r->p, r->end); /* fast path: no escapes */
     if (r->p < r->end && *r->p == '"') {
         if (q)
             *out = quake_store(q, s, (size_t)(r->p - s));
@@ -439,6 +465,10 @@ static int rd_str(jr_t *r, quake_t *q, const char **f)
         *f = NULL;
         return SIS_OK;
     }
+    if (r->core) {
+        *f = NULL;
+        return read_string(r, NULL, NULL);
+    }
     return read_string(r, q, f);
 }
 
@@ -457,6 +487,16 @@ static int rd_num(jr_t *r, double *f, int *has)
 
 static int rd_time(jr_t *r, quake_t *q, int64_t *f, const char *name)
 {
+    /* A time without escapes (as every producer writes it) is parsed where it stands. */
+    if (r->p < r->end && *r->p == '"') {
+        const char *s = r->p + 1, *e = scan_plain(s, r->end);
+        if (e < r->end && *e == '"') {
+            r->p = e + 1;
+            if (sis_time_parse_iso8601(s, (size_t)(e - s), f))
+                return sis_seterr(r->err, r->errlen, "field '%s': not an ISO-8601 time", name);
+            return SIS_OK;
+        }
+    }
     size_t mark = q->str_len;
     const char *s = NULL;
     if (read_string(r, q, &s))
@@ -503,17 +543,182 @@ static int rd_ids(jr_t *r, quake_t *q)
 
 enum { F_ID = 1, F_LAT = 2, F_LON = 4, F_TIME = 8, F_UPDATED = 16 };
 
+/* The record's fields, found from a key's raw bytes by length first (one comparison each). */
+enum field {
+    K_OTHER, K_ID, K_MAG, K_PLACE, K_LAT, K_LON, K_DEPTH, K_TIME, K_TSUNAMI, K_UPDATED,
+    K_TYPE, K_STATUS, K_ALERT, K_MAG_TYPE, K_URL, K_IDS
+};
+
+static enum field field_of(const char *k, size_t kl)
+{
+#define IS(s) (!memcmp(k, s, sizeof(s) - 1))
+    switch (kl) {
+    case 2: return IS("id") ? K_ID : K_OTHER;
+    case 3: return IS("ids") ? K_IDS : IS("url") ? K_URL : K_OTHER;
+    case 4: return IS("tipo") ? K_TYPE : K_OTHER;
+    case 5: return IS("lugar") ? K_PLACE : K_OTHER;
+    case 6: return IS("estado") ? K_STATUS : IS("alerta") ? K_ALERT : K_OTHER;
+    case 7: return IS("latitud") ? K_LAT : IS("tsunami") ? K_TSUNAMI : K_OTHER;
+    case 8: return IS("magnitud") ? K_MAG : IS("longitud") ? K_LON : K_OTHER;
+    case 9: return IS("timestamp") ? K_TIME : K_OTHER;
+    case 11: return IS("actualizado") ? K_UPDATED : K_OTHER;
+    case 13: return IS("tipo_magnitud") ? K_MAG_TYPE : K_OTHER;
+    case 14: return IS("profundidad_km") ? K_DEPTH : K_OTHER;
+    default: return K_OTHER;
+    }
+#undef IS
+}
+
+static int decode(quake_t *q, const char *json, size_t len, int core, quake_extra_fn on_extra,
+                  void *ctx, char *errbuf, size_t errlen);
+
 int quake_decode(quake_t *q, const char *json, size_t len, char *errbuf, size_t errlen)
 {
-    return quake_decode_ext(q, json, len, NULL, NULL, errbuf, errlen);
+    return decode(q, json, len, 0, NULL, NULL, errbuf, errlen);
+}
+
+int quake_decode_core(quake_t *q, const char *json, size_t len, char *errbuf, size_t errlen)
+{
+    return decode(q, json, len, 1, NULL, NULL, errbuf, errlen);
 }
 
 int quake_decode_ext(quake_t *q, const char *json, size_t len, quake_extra_fn on_extra,
                      void *ctx, char *errbuf, size_t errlen)
 {
+    return decode(q, json, len, 0, on_extra, ctx, errbuf, errlen);
+}
+
+/*
+ * The canonical layout, as quake_encode writes it: the fields in their documented order, no
+ * white space, no other field, strings without escapes. Every key is then a literal to
+ * compare, and most bytes are crossed by scan_plain. Anything else, invalid input included,
+ * returns 0 and the general reader starts over (and reports the error if there is one).
+ */
+static inline __attribute__((always_inline)) int lit(jr_t *r, const char *s, size_t n)
+{
+    if ((size_t)(r->end - r->p) < n || memcmp(r->p, s, n))
+        return 0;
+    r->p += n;
+    return 1;
+}
+#define LIT(r, s) lit(r, s, sizeof(s) - 1)
+
+/* A string without escapes: stored (store) or skipped; 0 if it is anything else. */
+static int canon_str(jr_t *r, quake_t *q, const char **out, int store)
+{
+    if (r->p >= r->end || *r->p != '"')
+        return 0;
+    const char *s = r->p + 1, *e = scan_plain(s, r->end);
+    if (e >= r->end || *e != '"')
+        return 0;
+    r->p = e + 1;
+    if (store)
+        *out = quake_store(q, s, (size_t)(e - s));
+    return 1;
+}
+
+static int canon_str_or_null(jr_t *r, quake_t *q, const char **out, int store)
+{
+    return is_null(r) || canon_str(r, q, out, store);
+}
+
+static int canon_num(jr_t *r, double *out, int *has)
+{
+    if (has && is_null(r))
+        return 1;
+    if (has)
+        *has = 1;
+    return r->p < r->end && (*r->p == '-' || (*r->p >= '0' && *r->p <= '9')) &&
+           read_number(r, out) == SIS_OK;
+}
+
+static int canon_time(jr_t *r, int64_t *out)
+{
+    if (r->p >= r->end || *r->p != '"')
+        return 0;
+    const char *s = r->p + 1, *e = scan_plain(s, r->end);
+    if (e >= r->end || *e != '"' || sis_time_parse_iso8601(s, (size_t)(e - s), out))
+        return 0;
+    r->p = e + 1;
+    return 1;
+}
+
+static int decode_canonical(jr_t *r, quake_t *q, int core, unsigned *seen)
+{
+    int text = !core;
+    if (!LIT(r, "{\"id\":") || !canon_str(r, q, &q->id, 1) ||
+        !LIT(r, ",\"magnitud\":") || !canon_num(r, &q->mag, &q->has_mag) ||
+        !LIT(r, ",\"lugar\":") || !canon_str_or_null(r, q, &q->place, text) ||
+        !LIT(r, ",\"latitud\":") || !canon_num(r, &q->lat, NULL) ||
+        !LIT(r, ",\"longitud\":") || !canon_num(r, &q->lon, NULL) ||
+        !LIT(r, ",\"profundidad_km\":") || !canon_num(r, &q->depth_km, &q->has_depth) ||
+        !LIT(r, ",\"timestamp\":") || !canon_time(r, &q->time_ms) ||
+        !LIT(r, ",\"tsunami\":"))
+        return 0;
+    if (LIT(r, "true"))
+        q->tsunami = 1;
+    else if (!LIT(r, "false"))
+        return 0;
+    if (!LIT(r, ",\"actualizado\":"))
+        return 0;
+    if (core ? !canon_str(r, q, NULL, 0) : !canon_time(r, &q->updated_ms))
+        return 0;
+    if (!LIT(r, ",\"tipo\":") || !canon_str_or_null(r, q, &q->type, text) ||
+        !LIT(r, ",\"estado\":") || !canon_str_or_null(r, q, &q->status, text) ||
+        !LIT(r, ",\"alerta\":") || !canon_str_or_null(r, q, &q->alert, text) ||
+        !LIT(r, ",\"tipo_magnitud\":") || !canon_str_or_null(r, q, &q->mag_type, text) ||
+        !LIT(r, ",\"url\":") || !canon_str_or_null(r, q, &q->url, text) ||
+        !LIT(r, ",\"ids\":["))
+        return 0;
+    if (!LIT(r, "]")) {
+        for (;;) {
+            const char *id = NULL;
+            if (!canon_str(r, q, &id, 1))
+                return 0;
+            if (q->n_ids < QUAKE_MAX_IDS)
+                q->ids[q->n_ids++] = id;
+            if (LIT(r, "]"))
+                break;
+            if (!LIT(r, ","))
+                return 0;
+        }
+    }
+    if (!LIT(r, "}") || r->p != r->end)
+        return 0;
+    *seen = F_ID | F_LAT | F_LON | F_TIME | (core ? 0 : F_UPDATED);
+    return 1;
+}
+
+/* The checks every decoded record passes, whichever reader read it. */
+static int decode_finish(quake_t *q, unsigned seen, char *errbuf, size_t errlen)
+{
+    if (!(seen & F_ID) || !q->id || !q->id[0])
+        return sis_seterr(errbuf, errlen, "missing field 'id'");
+    if (!(seen & F_TIME))
+        return sis_seterr(errbuf, errlen, "missing field 'timestamp'");
+    if (!(seen & F_LAT) || !(seen & F_LON))
+        return sis_seterr(errbuf, errlen, "missing field 'latitud' or 'longitud'");
+    if (q->lat < -90 || q->lat > 90 || q->lon < -180 || q->lon > 180)
+        return sis_seterr(errbuf, errlen, "coordinates out of range (%g, %g)", q->lat, q->lon);
+    if (!(seen & F_UPDATED))
+        q->updated_ms = q->time_ms;
+    return SIS_OK;
+}
+
+uint64_t quake_canonical_decodes;
+
+static int decode(quake_t *q, const char *json, size_t len, int core, quake_extra_fn on_extra,
+                  void *ctx, char *errbuf, size_t errlen)
+{
     quake_reset(q);
-    jr_t r = {json, json + len, json, errbuf, errlen};
+    jr_t r = {json, json + len, json, errbuf, errlen, core};
     unsigned seen = 0;
+    if (!on_extra && decode_canonical(&r, q, core, &seen)) {
+        quake_canonical_decodes++;
+        return decode_finish(q, seen, errbuf, errlen);
+    }
+    quake_reset(q);
+    r.p = json;
     ws(&r);
     if (r.p >= r.end || *r.p != '{')
         return jr_fail(&r, "expected an object");
@@ -528,12 +733,9 @@ int quake_decode_ext(quake_t *q, const char *json, size_t len, quake_extra_fn on
             if (r.p >= r.end || *r.p != '"')
                 return jr_fail(&r, "expected a key");
             const char *k = r.p + 1;
-            /* Keys are short: one inline scan finds the closing quote and any escape. */
-            const char *kend = k;
-            while (kend < r.end && *kend != '"' && *kend != '\\')
-                kend++;
+            const char *kend = scan_plain(k, r.end);
             size_t kl = (size_t)(kend - k);
-            if (kend >= r.end || *kend == '\\') {
+            if (kend >= r.end || *kend != '"') { /* an escape, or an error to report */
                 if (read_string(&r, NULL, NULL))
                     return SIS_ERR;
                 kl = 0; /* escaped key: treat as unknown */
@@ -546,26 +748,27 @@ int quake_decode_ext(quake_t *q, const char *json, size_t len, quake_extra_fn on
             r.p++;
             ws(&r);
             int rc;
-#define KEY(s) (kl == sizeof(s) - 1 && !memcmp(k, s, sizeof(s) - 1))
-            if (KEY("id")) {
+            switch (kl ? field_of(k, kl) : K_OTHER) {
+            case K_ID:
                 rc = read_string(&r, q, &q->id);
                 seen |= F_ID;
-            } else if (KEY("magnitud")) {
-                rc = rd_num(&r, &q->mag, &q->has_mag);
-            } else if (KEY("lugar")) {
-                rc = rd_str(&r, q, &q->place);
-            } else if (KEY("latitud")) {
+                break;
+            case K_MAG: rc = rd_num(&r, &q->mag, &q->has_mag); break;
+            case K_PLACE: rc = rd_str(&r, q, &q->place); break;
+            case K_LAT:
                 rc = rd_num(&r, &q->lat, NULL);
                 seen |= F_LAT;
-            } else if (KEY("longitud")) {
+                break;
+            case K_LON:
                 rc = rd_num(&r, &q->lon, NULL);
                 seen |= F_LON;
-            } else if (KEY("profundidad_km")) {
-                rc = rd_num(&r, &q->depth_km, &q->has_depth);
-            } else if (KEY("timestamp")) {
+                break;
+            case K_DEPTH: rc = rd_num(&r, &q->depth_km, &q->has_depth); break;
+            case K_TIME:
                 rc = rd_time(&r, q, &q->time_ms, "timestamp");
                 seen |= F_TIME;
-            } else if (KEY("tsunami")) {
+                break;
+            case K_TSUNAMI:
                 if (r.p < r.end && *r.p == 't') {
                     rc = read_literal(&r, "true");
                     q->tsunami = 1;
@@ -580,32 +783,30 @@ int quake_decode_ext(quake_t *q, const char *json, size_t len, quake_extra_fn on
                     rc = read_number(&r, &d); /* tolerate 0/1 from other producers */
                     q->tsunami = d != 0;
                 }
-            } else if (KEY("actualizado")) {
+                break;
+            case K_UPDATED:
                 if (is_null(&r)) {
                     rc = SIS_OK;
+                } else if (core) {
+                    rc = read_string(&r, NULL, NULL);
                 } else {
                     rc = rd_time(&r, q, &q->updated_ms, "actualizado");
                     seen |= F_UPDATED;
                 }
-            } else if (KEY("tipo")) {
-                rc = rd_str(&r, q, &q->type);
-            } else if (KEY("estado")) {
-                rc = rd_str(&r, q, &q->status);
-            } else if (KEY("alerta")) {
-                rc = rd_str(&r, q, &q->alert);
-            } else if (KEY("tipo_magnitud")) {
-                rc = rd_str(&r, q, &q->mag_type);
-            } else if (KEY("url")) {
-                rc = rd_str(&r, q, &q->url);
-            } else if (KEY("ids")) {
-                rc = rd_ids(&r, q);
-            } else {
+                break;
+            case K_TYPE: rc = rd_str(&r, q, &q->type); break;
+            case K_STATUS: rc = rd_str(&r, q, &q->status); break;
+            case K_ALERT: rc = rd_str(&r, q, &q->alert); break;
+            case K_MAG_TYPE: rc = rd_str(&r, q, &q->mag_type); break;
+            case K_URL: rc = rd_str(&r, q, &q->url); break;
+            case K_IDS: rc = rd_ids(&r, q); break;
+            default: {
                 const char *v = r.p;
                 rc = skip_value(&r, 0);
                 if (rc == SIS_OK && on_extra)
                     rc = on_extra(ctx, k, kl, v, (size_t)(r.p - v), errbuf, errlen);
             }
-#undef KEY
+            }
             if (rc)
                 return SIS_ERR;
             ws(&r);
@@ -623,17 +824,7 @@ int quake_decode_ext(quake_t *q, const char *json, size_t len, quake_extra_fn on
     ws(&r);
     if (r.p != r.end)
         return jr_fail(&r, "trailing bytes after the object");
-    if (!(seen & F_ID) || !q->id || !q->id[0])
-        return sis_seterr(errbuf, errlen, "missing field 'id'");
-    if (!(seen & F_TIME))
-        return sis_seterr(errbuf, errlen, "missing field 'timestamp'");
-    if (!(seen & F_LAT) || !(seen & F_LON))
-        return sis_seterr(errbuf, errlen, "missing field 'latitud' or 'longitud'");
-    if (q->lat < -90 || q->lat > 90 || q->lon < -180 || q->lon > 180)
-        return sis_seterr(errbuf, errlen, "coordinates out of range (%g, %g)", q->lat, q->lon);
-    if (!(seen & F_UPDATED))
-        q->updated_ms = q->time_ms;
-    return SIS_OK;
+    return decode_finish(q, seen, errbuf, errlen);
 }
 
 /* ---- encoding --------------------------------------------------------------------- */

@@ -102,7 +102,13 @@ struct window_state {
     size_t heap_n, heap_cap;
     win_vec_t dirty;  /* open windows changed since the last emission */
     win_vec_t closed; /* closed windows awaiting emission */
-    int64_t max_time;
+    int64_t max_time; /* the clock (window.h): watermark + delay; only grows */
+    int64_t max_seen; /* largest event time of any record */
+    /* sources (window.h), indexed by source number; arrays of n_src */
+    int64_t *src_max;     /* largest event time read from the source, WINDOW_NO_TIME: none */
+    uint8_t *src_active;  /* the source has unread input */
+    int n_src, n_active;
+    int64_t active_min;   /* min of src_max over active sources (valid when n_active) */
     window_metrics_t m;
 };
 
@@ -206,7 +212,7 @@ window_state_t *window_new(const window_conf_t *c)
                ~(size_t)7;
     w->wmask = 63;
     w->wb = sis_xcalloc(w->wmask + 1, sizeof *w->wb);
-    w->max_time = WINDOW_NO_TIME;
+    w->max_time = w->max_seen = WINDOW_NO_TIME;
     return w;
 }
 
@@ -238,6 +244,8 @@ void window_destroy(window_state_t *w)
     free(w->heap);
     free(w->slots);
     free(w->wb);
+    free(w->src_max);
+    free(w->src_active);
     free(w);
 }
 
@@ -607,15 +615,104 @@ static void retract(window_state_t *w, win_entry_t *e)
     entry_remove(w, e);
 }
 
-void window_prefetch(const window_state_t *w, const char *key, size_t key_len)
+/* ---- the clock ----------------------------------------------------------------------- */
+
+static void src_grow(window_state_t *w, int src)
 {
-    __builtin_prefetch(&w->slots[hash_key(key, key_len) & w->emask]);
+    int n = w->n_src ? w->n_src : 4;
+    while (n <= src)
+        n *= 2;
+    w->src_max = sis_xrealloc(w->src_max, (size_t)n * sizeof *w->src_max);
+    w->src_active = sis_xrealloc(w->src_active, (size_t)n * sizeof *w->src_active);
+    for (int i = w->n_src; i < n; i++) {
+        w->src_max[i] = WINDOW_NO_TIME;
+        w->src_active[i] = 0;
+    }
+    w->n_src = n;
+}
+
+/* Smallest src_max over active sources: WINDOW_NO_TIME (INT64_MIN) when one has none. */
+static int64_t active_min(const window_state_t *w)
+{
+    int64_t m = INT64_MAX;
+    for (int i = 0; i < w->n_src; i++)
+        if (w->src_active[i] && w->src_max[i] < m)
+            m = w->src_max[i];
+    return m;
+}
+
+/* Moves the clock forward to t (never back) and closes the windows that closes. */
+static void clock_to(window_state_t *w, int64_t t)
+{
+    if (t != WINDOW_NO_TIME && (w->max_time == WINDOW_NO_TIME || t > w->max_time)) {
+        w->max_time = t;
+        close_windows(w);
+    }
+}
+
+/* An event of time t was read from src (counted, late or not: the source progressed). The
+ * smallest active maximum is rescanned only when src was the one holding it. */
+static void clock_record(window_state_t *w, int src, int64_t t)
+{
+    if (w->max_seen == WINDOW_NO_TIME || t > w->max_seen)
+        w->max_seen = t;
+    if (src >= w->n_src)
+        src_grow(w, src);
+    int64_t old = w->src_max[src];
+    if (old != WINDOW_NO_TIME && t <= old)
+        return;
+    w->src_max[src] = t;
+    if (!w->n_active) {
+        clock_to(w, w->max_seen);
+    } else if (w->src_active[src] && old <= w->active_min) {
+        w->active_min = active_min(w);
+        clock_to(w, w->active_min);
+    }
+}
+
+void window_set_active_sources(window_state_t *w, const int *srcs, size_t n)
+{
+    if (w->n_src)
+        memset(w->src_active, 0, (size_t)w->n_src);
+    w->n_active = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (srcs[i] >= w->n_src)
+            src_grow(w, srcs[i]);
+        if (!w->src_active[srcs[i]]) {
+            w->src_active[srcs[i]] = 1;
+            w->n_active++;
+        }
+    }
+    if (w->n_active) {
+        w->active_min = active_min(w);
+        clock_to(w, w->active_min);
+    } else {
+        clock_to(w, w->max_seen);
+    }
+}
+
+uint64_t window_prefetch(const window_state_t *w, const char *key, size_t key_len)
+{
+    uint64_t h = hash_key(key, key_len);
+    __builtin_prefetch(&w->slots[h & w->emask]);
+    return h;
 }
 
 void window_apply(window_state_t *w, const char *key, size_t key_len, const window_event_t *ev)
 {
+    window_apply_src(w, 0, key, key_len, ev);
+}
+
+void window_apply_src(window_state_t *w, int src, const char *key, size_t key_len,
+                      const window_event_t *ev)
+{
+    window_apply_hashed(w, src, key, key_len, hash_key(key, key_len), ev);
+}
+
+void window_apply_hashed(window_state_t *w, int src, const char *key, size_t key_len,
+                         uint64_t h, const window_event_t *ev)
+{
     w->m.records++;
-    uint64_t h = hash_key(key, key_len);
     win_entry_t *old = entry_find(w, key, key_len, h);
     if (!ev) {
         if (old) {
@@ -649,6 +746,7 @@ void window_apply(window_state_t *w, const char *key, size_t key_len, const wind
         for (int n = 0; s > ev->time_ms - w->conf.size_ms && n < w->k; s -= w->conf.slide_ms, n++)
             w->m.late_contribs++;
         w->m.late_events++;
+        clock_record(w, src, ev->time_ms);
         return;
     }
     win_entry_t *e = entry_new(w, key, key_len, h);
@@ -663,10 +761,7 @@ void window_apply(window_state_t *w, const char *key, size_t key_len, const wind
         w->m.late_events++;
         entry_unlink(w, e);
     }
-    if (w->max_time == WINDOW_NO_TIME || ev->time_ms > w->max_time) {
-        w->max_time = ev->time_ms;
-        close_windows(w);
-    }
+    clock_record(w, src, ev->time_ms);
 }
 
 /* ---- emission ---------------------------------------------------------------------- */
@@ -795,7 +890,7 @@ void window_foreach_window(window_state_t *w,
 
 void window_restore_clock(window_state_t *w, int64_t max_time, const window_metrics_t *m)
 {
-    w->max_time = max_time;
+    w->max_time = w->max_seen = max_time;
     w->m = *m;
 }
 

@@ -14,11 +14,24 @@
  * Per window: cantidad (events), and over events with a magnitude: average, max, min and
  * the key of the largest event (ties: earlier event time, then smaller key).
  *
- * Watermark. watermark = (max event time seen) - delay; it only moves forward and is
- * updated after each record. A window is *closed* when end <= watermark: its result is
- * frozen, it is reported final, and its state is freed. An event whose windows are all
- * closed is late: it is not counted, only reported in the metrics (late_events);
- * a hopping-window event that misses some closed windows counts late_contribs.
+ * Watermark. watermark = clock - delay, where the clock is the largest event time seen; it
+ * only moves forward and is updated after each record. A window is *closed* when end <=
+ * watermark: its result is frozen, it is reported final, and its state is freed. An event
+ * whose windows are all closed is late: it is not counted, only reported in the metrics
+ * (late_events); a hopping-window event that misses some closed windows counts
+ * late_contribs.
+ *
+ * Sources. A caller reading several inputs that progress unevenly (the partitions of a
+ * topic: librdkafka hands over one partition's fetched records, minutes of event time,
+ * before the next one's) numbers them as sources: window_apply_src() says which source a
+ * record came from, window_set_active_sources() which sources still have unread input.
+ * While some sources are active, the clock is the smallest of their largest event times (an
+ * active source with no record yet holds it where it is), so a partition read ahead of the
+ * others cannot make their records late (per-partition watermarks, as Flink's Kafka source
+ * does; Spark gets the same effect by reading all partitions of a micro-batch before it
+ * advances its watermark). Sources with nothing unread do not hold the clock back; with
+ * none active the clock is the largest event time of every source, exactly as without
+ * sources. window_apply() is window_apply_src() with source 0, never declared active.
  *
  * Revisions (keyed by the message key): a record for a key already in state first removes
  * that key's earlier contribution from every open window (it may land in another window if
@@ -96,9 +109,24 @@ void window_destroy(window_state_t *w);
 /* Applies one record: ev == NULL is a tombstone for key. */
 void window_apply(window_state_t *w, const char *key, size_t key_len, const window_event_t *ev);
 
+/* Applies one record read from source src (0 <= src < WINDOW_MAX_SOURCES). */
+void window_apply_src(window_state_t *w, int src, const char *key, size_t key_len,
+                      const window_event_t *ev);
+
+#define WINDOW_MAX_SOURCES 65536
+
+/* Declares which sources have unread input (the others have none); may close windows when
+ * the clock moves. srcs[] need not be sorted; O(n + sources). */
+void window_set_active_sources(window_state_t *w, const int *srcs, size_t n);
+
 /* Hint: the record for key will be applied soon (a few records from now); starts loading
- * its table slot so that the lookup does not wait for memory. No effect on results. */
-void window_prefetch(const window_state_t *w, const char *key, size_t key_len);
+ * its table slot so that the lookup does not wait for memory. No effect on results.
+ * Returns the key's hash, which the caller may pass to window_apply_hashed for that record. */
+uint64_t window_prefetch(const window_state_t *w, const char *key, size_t key_len);
+
+/* window_apply_src with the hash window_prefetch returned for this key. */
+void window_apply_hashed(window_state_t *w, int src, const char *key, size_t key_len,
+                         uint64_t hash, const window_event_t *ev);
 
 /* Output modes. */
 enum { WINDOW_UPDATE = 0, WINDOW_APPEND = 1 };
@@ -121,7 +149,7 @@ size_t window_view(window_state_t *w, window_emit_cb_t *cb, void *opaque);
 int window_pending(const window_state_t *w, int mode);
 
 int64_t window_watermark(const window_state_t *w); /* WINDOW_NO_TIME before any event */
-int64_t window_max_time(const window_state_t *w);
+int64_t window_max_time(const window_state_t *w);  /* the clock: watermark + delay */
 window_metrics_t *window_metrics(window_state_t *w); /* mutable: the caller counts invalid */
 const window_conf_t *window_conf(const window_state_t *w);
 size_t window_open_count(const window_state_t *w); /* open windows */

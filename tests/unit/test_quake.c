@@ -218,8 +218,156 @@ static void test_numbers_exact(void)
     quake_release(&q);
 }
 
+/* quake_decode_core: the same numbers, times, ids and errors; text fields not stored. */
+static void test_decode_core(void)
+{
+    quake_t q;
+    char err[SIS_ERRLEN];
+    quake_init(&q);
+    TEST_EQ_INT(quake_decode_core(&q, full, strlen(full), err, sizeof err), SIS_OK);
+    TEST_EQ_STR(q.id, "us6000rsyv");
+    TEST_ASSERT(q.has_mag && q.mag == 4.6);
+    TEST_NEAR(q.lat, 38.1, 0);
+    TEST_NEAR(q.lon, -179.99, 0);
+    TEST_EQ_INT(q.time_ms, 1765062601123LL);
+    TEST_EQ_INT(q.updated_ms, q.time_ms);
+    TEST_ASSERT(!q.place && !q.type && !q.status && !q.alert && !q.mag_type && !q.url);
+    TEST_EQ_INT(q.n_ids, 2);
+    TEST_EQ_STR(q.ids[1], "ak2025xzwyio");
+    static const char *bad[] = {
+        "{\"id\":\"a\",\"latitud\":1,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\","
+        "\"lugar\":\"a\\qb\"}",                              /* bad escape in a text field */
+        "{\"id\":\"a\",\"latitud\":1,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\","
+        "\"url\":\"0123456789abcdef0123456789\x01\"}",      /* control byte after 26 bytes */
+        "{\"id\":\"a\",\"latitud\":1,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\","
+        "\"tipo\":5}",                                       /* not a string */
+        "{\"id\":\"a\",\"latitud\":1,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\","
+        "\"actualizado\":\"x\"\"}",
+        "{\"id\":\"a\",\"latitud\":1,\"longitud\":2,\"timestamp\":\"yesterday\"}",
+        "{\"i\x02" "d\":\"a\",\"latitud\":1,\"longitud\":2,\"timestamp\":\"2020-01-01T00:00:00Z\"}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        int rc = quake_decode_core(&q, bad[i], strlen(bad[i]), err, sizeof err);
+        TEST_ASSERT(rc == SIS_ERR && err[0], "core: case %zu accepted: %s", i, bad[i]);
+        rc = quake_decode(&q, bad[i], strlen(bad[i]), err, sizeof err);
+        TEST_ASSERT(rc == SIS_ERR, "full: case %zu accepted: %s", i, bad[i]);
+    }
+    quake_release(&q);
+}
+
+/* The string scanner (16 bytes at a time) around every position of a 40-byte string: an
+ * escape, a quote or a control byte at offset i is found exactly there. */
+static void test_string_scan_positions(void)
+{
+    quake_t q;
+    char err[SIS_ERRLEN];
+    quake_init(&q);
+    for (int i = 0; i < 40; i++) {
+        for (int kind = 0; kind < 3; kind++) {
+            char place[64], want[64], json[256];
+            memset(place, 'x', 40);
+            place[40] = '\0';
+            memcpy(want, place, sizeof want);
+            if (kind == 0) { /* "\u00e9" at i: decoded as two UTF-8 bytes */
+                memcpy(place + i, "\\u00e9", 6);
+                place[i + 6] = '\0';
+                want[i] = (char)0xc3;
+                want[i + 1] = (char)0xa9;
+                want[i + 2] = '\0';
+            } else { /* the string ends at i (kind 1), or a control byte at i (kind 2) */
+                place[i] = '\0';
+                want[i] = '\0';
+            }
+            snprintf(json, sizeof json,
+                     "{\"id\":\"a\",\"lugar\":\"%s%s\",\"latitud\":1,\"longitud\":2,"
+                     "\"timestamp\":\"2020-01-01T00:00:00Z\"}",
+                     place, kind == 2 ? "\x01" : "");
+            int rc = quake_decode(&q, json, strlen(json), err, sizeof err);
+            if (kind == 2) {
+                TEST_ASSERT(rc == SIS_ERR && strstr(err, "control character"), "i=%d: %s", i, err);
+            } else {
+                TEST_ASSERT(rc == SIS_OK, "i=%d kind=%d: %s", i, kind, err);
+                if (rc == SIS_OK)
+                    TEST_EQ_STR(q.place, want);
+            }
+        }
+    }
+    quake_release(&q);
+}
+
+static int same_str(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Two decodes gave the same record. */
+static int same_quake(const quake_t *a, const quake_t *b)
+{
+    int same = same_str(a->id, b->id) && a->has_mag == b->has_mag && a->mag == b->mag &&
+               same_str(a->place, b->place) && a->lat == b->lat && a->lon == b->lon &&
+               a->has_depth == b->has_depth && a->depth_km == b->depth_km &&
+               a->time_ms == b->time_ms && a->tsunami == b->tsunami &&
+               a->updated_ms == b->updated_ms && same_str(a->type, b->type) &&
+               same_str(a->status, b->status) && same_str(a->alert, b->alert) &&
+               same_str(a->mag_type, b->mag_type) && same_str(a->url, b->url) &&
+               a->n_ids == b->n_ids;
+    for (int i = 0; same && i < a->n_ids; i++)
+        same = !strcmp(a->ids[i], b->ids[i]);
+    return same;
+}
+
+/* The canonical fast path (what quake_encode writes) and the general reader (the same text
+ * with a space in front, which the fast path does not take) decode alike, in both modes. */
+static void test_canonical_equals_general(void)
+{
+    static const char *in[] = {
+        "{\"id\":\"us6000rsyv\",\"magnitud\":4.6,\"lugar\":\"11 km E of Chalandr\\u00edtsa\","
+        "\"latitud\":38.1,\"longitud\":-179.99,\"profundidad_km\":10.5,"
+        "\"timestamp\":\"2025-12-06T23:10:01.123Z\",\"tsunami\":true,"
+        "\"actualizado\":\"2025-12-07T01:00:00.000Z\",\"tipo\":\"earthquake\","
+        "\"estado\":\"reviewed\",\"alerta\":\"green\",\"tipo_magnitud\":\"mww\","
+        "\"url\":\"https://earthquake.usgs.gov/x\",\"ids\":[\"us6000rsyv\",\"ak2025xzwyio\"]}",
+        "{\"id\":\"x1\",\"magnitud\":null,\"lugar\":null,\"latitud\":0,\"longitud\":180,"
+        "\"profundidad_km\":null,\"timestamp\":\"1969-12-31T23:59:59.999Z\",\"tsunami\":false,"
+        "\"actualizado\":\"1970-01-01T00:00:00.000Z\",\"tipo\":null,\"estado\":null,"
+        "\"alerta\":null,\"tipo_magnitud\":null,\"url\":null,\"ids\":[]}",
+        "{\"id\":\"nc1\",\"magnitud\":-0.31,\"lugar\":\"\",\"latitud\":-90,\"longitud\":-180,"
+        "\"profundidad_km\":-2.5e-1,\"timestamp\":\"2025-01-01T00:00:00.000Z\",\"tsunami\":false,"
+        "\"actualizado\":\"2025-01-01T00:00:00.001Z\",\"tipo\":\"quarry blast\",\"estado\":"
+        "\"automatic\",\"alerta\":null,\"tipo_magnitud\":\"md\",\"url\":null,\"ids\":[\"nc1\"]}",
+    };
+    char err[SIS_ERRLEN], spaced[1024];
+    quake_t a, b;
+    quake_init(&a);
+    quake_init(&b);
+    for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+        /* Re-encode so that the canonical text is exactly quake_encode's. */
+        TEST_EQ_INT(quake_decode(&a, in[i], strlen(in[i]), err, sizeof err), SIS_OK);
+        sis_buf_t enc = SIS_BUF_INIT;
+        quake_encode(&a, &enc);
+        snprintf(spaced, sizeof spaced, " %s", enc.data);
+        for (int core = 0; core < 2; core++) {
+            int (*dec)(quake_t *, const char *, size_t, char *, size_t) =
+                core ? quake_decode_core : quake_decode;
+            uint64_t fast = quake_canonical_decodes;
+            TEST_EQ_INT(dec(&a, enc.data, enc.len, err, sizeof err), SIS_OK);
+            TEST_EQ_INT(quake_canonical_decodes, fast + 1);
+            TEST_EQ_INT(dec(&b, spaced, strlen(spaced), err, sizeof err), SIS_OK);
+            TEST_EQ_INT(quake_canonical_decodes, fast + 1);
+            TEST_ASSERT(same_quake(&a, &b), "record %zu, core %d: %s", i, core, enc.data);
+        }
+        sis_buf_release(&enc);
+    }
+    quake_release(&a);
+    quake_release(&b);
+}
+
 int test_quake(void)
 {
+    test_canonical_equals_general();
+    test_decode_core();
+    test_string_scan_positions();
     test_decode_ext();
     test_numbers_exact();
     test_decode_full();

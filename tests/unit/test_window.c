@@ -423,8 +423,59 @@ static void test_many_keys(void)
     window_destroy(w);
 }
 
+static void ev_src(window_state_t *w, int src, const char *key, int64_t t)
+{
+    window_event_t e = {key, strlen(key), t, 1, 1.0, 0, 0, NULL, 0};
+    window_apply_src(w, src, key, strlen(key), &e);
+}
+
+/* Sources: a partition read ahead of the others does not make their records late while
+ * they have unread input; once none has, the clock is the largest time of all. */
+static void test_sources(void)
+{
+    window_state_t *w = mk(5 * MIN, 5 * MIN, 10 * MIN);
+    int all[] = {0, 1, 2};
+    window_set_active_sources(w, all, 3);
+    /* Source 0 runs an hour ahead; 1 and 2 have not delivered anything: the clock holds. */
+    ev_src(w, 0, "a0", T0);
+    ev_src(w, 0, "a1", T0 + 60 * MIN);
+    TEST_EQ_INT(window_watermark(w), WINDOW_NO_TIME);
+    ev_src(w, 1, "b0", T0 + 1 * MIN);
+    TEST_EQ_INT(window_watermark(w), WINDOW_NO_TIME); /* source 2 still holds it */
+    ev_src(w, 2, "c0", T0 + 30 * MIN);
+    TEST_EQ_INT(window_watermark(w), T0 + 1 * MIN - 10 * MIN); /* min(60, 1, 30) - 10 */
+    /* Without sources, "a1" at +60 would have made "b0" (+1) and "c0" (+30) late. */
+    TEST_EQ_INT(window_count_of(w, T0, -1), 2);
+    TEST_EQ_INT(window_count_of(w, T0 + 30 * MIN, -1), 1);
+    /* Source 1 advances: the clock follows the new minimum (source 2 at 30). */
+    ev_src(w, 1, "b1", T0 + 45 * MIN);
+    TEST_EQ_INT(window_watermark(w), T0 + 20 * MIN);
+    TEST_EQ_INT(window_metrics(w)->late_events, 0);
+    TEST_EQ_INT(window_count_of(w, T0, -1), -1); /* closed now */
+    /* A record from a source with nothing unread moves nothing while others are active. */
+    int two[] = {1, 2};
+    window_set_active_sources(w, two, 2);
+    ev_src(w, 0, "a2", T0 + 90 * MIN);
+    TEST_EQ_INT(window_watermark(w), T0 + 20 * MIN);
+    /* Late is still late: source 2 at +5 is behind the watermark (+20). */
+    ev_src(w, 2, "c1", T0 + 5 * MIN);
+    TEST_EQ_INT(window_metrics(w)->late_events, 1);
+    /* Nothing unread anywhere: the clock jumps to the largest time seen (+90). */
+    window_set_active_sources(w, NULL, 0);
+    TEST_EQ_INT(window_watermark(w), T0 + 80 * MIN);
+    TEST_EQ_INT(window_check(w), 0);
+    /* The clock never moves back, even if a slower source becomes active again. */
+    window_set_active_sources(w, two, 2);
+    TEST_EQ_INT(window_watermark(w), T0 + 80 * MIN);
+    ev_src(w, 5, "f0", T0 + 100 * MIN); /* an undeclared source number is accepted */
+    TEST_EQ_INT(window_watermark(w), T0 + 80 * MIN);
+    TEST_EQ_INT(window_check(w), 0);
+    window_destroy(w);
+}
+
 int test_window(void)
 {
+    test_sources();
     test_many_keys();
     test_alignment();
     test_negative_times();
