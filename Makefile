@@ -104,8 +104,9 @@ deps:
 test-deps:
 	@scripts/deps.sh --test
 
+# Only the binary: the unit runner and test tools wait for `make test`.
 run: deps
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory $(BUILD)/sismo
 	$(BUILD)/sismo up $(ARGS)
 
 test: test-deps

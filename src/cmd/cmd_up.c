@@ -11,15 +11,18 @@
  * and creates the topics first (sismos 3 partitions, sismos-stats 3, sismo-status 1,
  * mensajes-test 3). Data directory layout (default ./sismo-data):
  *   broker/  broker logs and offsets   ingest/  de-dup state   alertas.log
- *   stats.state  window snapshot
+ *   stats-<watermark>.state  window snapshot, one per watermark (stats_watermark())
  * Running it again with the same directory continues where it stopped. Ctrl-C or SIGTERM
- * stops the children in reverse order, broker last.
+ * stops the children in reverse order, broker last. Before starting anything it checks that
+ * the broker's and the dashboard's addresses are free: a Kafka already listening on the
+ * broker's port would otherwise be taken for the embedded broker.
  */
 #include "kc_producer.h"
 #include "sis_alloc.h"
 #include "sis_buf.h"
 #include "sis_err.h"
 #include "sis_log.h"
+#include "sis_net.h"
 #include "sis_opt.h"
 #include "sis_signal.h"
 #include "sis_str.h"
@@ -46,6 +49,7 @@ typedef struct up_conf {
     const char *broker_listen;
     const char *listen;
     const char *feed;
+    const char *url;      /* NULL = the USGS feed named by feed */
     int64_t interval_ms;
     sis_strlist_t replay;
     double speed;
@@ -74,6 +78,7 @@ typedef struct up_run {
     up_figures_t fig;
     off_t alerts_pos;
     int64_t started_ms;
+    int64_t logged_min;   /* without a status line: the last uptime minute logged */
 } up_run_t;
 
 /* Splits "host:port" (host may be empty = 127.0.0.1). */
@@ -160,17 +165,21 @@ static void status_update(up_run_t *r)
     if (r->status_line) {
         status_clear(r);
         status_draw(r);
-    } else if (up_s % 60 == 0) {
+    } else if (up_s / 60 > r->logged_min) {
+        /* Once a minute; an update may come a little more than a second after the last. */
+        r->logged_min = up_s / 60;
         sis_log_info(TAG, "%s", r->status);
     }
 }
 
-/* Runs the supervisor until cond(r) holds, a stop is requested or timeout_ms pass. */
-static int wait_for(up_run_t *r, int (*cond)(up_run_t *), int64_t timeout_ms)
+/* Runs the supervisor until cond(r) holds, a stop is requested, failed(r) holds (if not
+ * NULL) or timeout_ms pass. */
+static int wait_for(up_run_t *r, int (*cond)(up_run_t *), int (*failed)(up_run_t *),
+                    int64_t timeout_ms)
 {
     int64_t deadline = sis_mono_ms() + timeout_ms;
     while (!cond(r)) {
-        if (sis_signal_stop_requested() || sis_mono_ms() >= deadline)
+        if (sis_signal_stop_requested() || sis_mono_ms() >= deadline || (failed && failed(r)))
             return SIS_ERR;
         up_sup_run_for(r->sup, 50);
     }
@@ -183,6 +192,26 @@ static int broker_ready(up_run_t *r)
     int port;
     split_addr(r->bootstrap, host, sizeof host, &port);
     return up_port_open(host, port, 100);
+}
+
+/* The embedded broker (child 0) exited before it was listening: it will not start (port
+ * taken, data directory locked by another broker, unreadable data...). */
+static int broker_failed(up_run_t *r)
+{
+    return up_sup_pid(r->sup, 0) == 0;
+}
+
+/* SIS_OK if HOST:PORT can be listened on now (what the child will do), else SIS_ERR with
+ * the reason and what to do about it. */
+static int check_free(const char *addr, const char *what, const char *hint, char *err,
+                      size_t errlen)
+{
+    char why[SIS_ERRLEN];
+    int fd = sis_net_listen(addr, 1, why, sizeof why);
+    if (fd < 0)
+        return sis_seterr(err, errlen, "%s: %s (%s)", what, why, hint);
+    close(fd);
+    return SIS_OK;
 }
 
 /* Ready = serving, and holding every quake the topic held at its start (so a restart shows
@@ -228,7 +257,8 @@ static void mkdirs(const char *dir)
 /*
  * The statistics' watermark must cover how late events reach `sismos`: a USGS summary feed
  * lists its whole window newest first, so on a first poll (or a replay) events as old as
- * the window arrive after the newest one. Synthetic events arrive in order.
+ * the window arrive after the newest one. Synthetic events arrive in order. With --url,
+ * --feed still names the window of what is polled.
  */
 static const char *stats_watermark(const up_conf_t *c)
 {
@@ -250,11 +280,14 @@ static int start_all(up_run_t *r, char *err, size_t errlen)
 {
     up_conf_t *c = r->conf;
     char dir_broker[PATH_MAX], dir_ingest[PATH_MAX], alerts_log[PATH_MAX], stats_state[PATH_MAX];
+    const char *watermark = stats_watermark(c);
     char interval[32], minmag[32], rate[32];
     snprintf(dir_broker, sizeof dir_broker, "%s/broker", c->data_dir);
     snprintf(dir_ingest, sizeof dir_ingest, "%s/ingest", c->data_dir);
     snprintf(alerts_log, sizeof alerts_log, "%s/alertas.log", c->data_dir);
-    snprintf(stats_state, sizeof stats_state, "%s/stats.state", c->data_dir);
+    /* stats refuses a snapshot taken with another watermark: one snapshot per watermark, so
+     * that switching sources (--simulate, then live) on one data directory just works. */
+    snprintf(stats_state, sizeof stats_state, "%s/stats-%s.state", c->data_dir, watermark);
     snprintf(minmag, sizeof minmag, "%g", c->min_mag);
     snprintf(rate, sizeof rate, "%g", c->rate);
     int64_t iv = c->interval_ms;
@@ -273,10 +306,10 @@ static int start_all(up_run_t *r, char *err, size_t errlen)
         int i = add_child(r, "broker", 0, 0, 10000, a);
         if (up_sup_start(r->sup, i, err, errlen) != SIS_OK)
             return SIS_ERR;
-        if (wait_for(r, broker_ready, UP_READY_TIMEOUT_MS) != SIS_OK)
+        if (wait_for(r, broker_ready, broker_failed, UP_READY_TIMEOUT_MS) != SIS_OK)
             return sis_seterr(err, errlen,
-                              "the embedded broker did not start listening on %s (see its log "
-                              "above; is the port in use? try --broker-listen)",
+                              "the embedded broker %s listening on %s (see its log above)",
+                              broker_failed(r) ? "exited before" : "did not start",
                               c->broker_listen);
     }
     if (sis_signal_stop_requested() || create_topics(r, err, errlen) != SIS_OK)
@@ -296,7 +329,8 @@ static int start_all(up_run_t *r, char *err, size_t errlen)
         a[k] = NULL;
         add_child(r, "ingest", 0, 1, 60000, a);
     } else {
-        const char *a[] = {"ingest", "-b", b, "--state-dir", dir_ingest, "--feed", c->feed,
+        const char *a[] = {"ingest", "-b", b, "--state-dir", dir_ingest,
+                           c->url ? "--url" : "--feed", c->url ? c->url : c->feed,
                            "--interval", interval, NULL};
         add_child(r, "ingest", 0, 0, 60000, a);
     }
@@ -308,7 +342,7 @@ static int start_all(up_run_t *r, char *err, size_t errlen)
                         NULL};
     add_child(r, "alerts", 1, 0, 30000, aa);
     const char *as[] = {"stats", "-b", b, "--state", stats_state, "--quiet", "--watermark",
-                        stats_watermark(c), "-X", "group.instance.id=sismo-up-stats", NULL};
+                        watermark, "-X", "group.instance.id=sismo-up-stats", NULL};
     add_child(r, "stats", 0, 0, 30000, as);
     /* The feed banner needs ingest's poll interval; a replay ends, so it has none. */
     char status_iv[32];
@@ -354,6 +388,10 @@ int cmd_up(int argc, char **argv)
          "address of the dashboard (default 127.0.0.1:8080)", NULL, 0},
         {"feed", 'f', SIS_OPT_STR, &c.feed, "NAME",
          "live USGS feed: hour, day, week, month, or e.g. 2.5_day (default hour)", NULL, 0},
+        {"url", 'u', SIS_OPT_STR, &c.url, "URL",
+         "poll this URL (a mirror, a local server) instead of USGS; --feed still names its "
+         "time window",
+         NULL, 0},
         {"interval", 'i', SIS_OPT_DURATION, &c.interval_ms, "DURATION",
          "time between feed polls (default 30s)", NULL, 0},
         {"replay", 'r', SIS_OPT_LIST, &c.replay, "FILE",
@@ -392,11 +430,12 @@ int cmd_up(int argc, char **argv)
         goto out;
     }
     if (c.speed <= 0 || c.rate <= 0 || (c.simulate && c.replay.n) || !*c.data_dir ||
+        (c.url && (!*c.url || c.simulate || c.replay.n)) ||
         split_addr(c.listen, host, sizeof host, &port) || port == 0 ||
         split_addr(c.broker_listen, host, sizeof host, &port) || port == 0) {
         ret = sis_usage_error("up", "invalid option: --speed and --rate must be positive, "
                                     "--listen and --broker-listen HOST:PORT with a port, and "
-                                    "--replay and --simulate exclude each other");
+                                    "--replay, --simulate and --url exclude each other");
         goto out;
     }
     for (size_t i = 0; i < c.replay.n; i++) {
@@ -412,6 +451,19 @@ int cmd_up(int argc, char **argv)
             free(c.replay.items[i]);
             c.replay.items[i] = sis_xstrdup(abs);
         }
+    }
+
+    int external = c.kopts.bootstrap && *c.kopts.bootstrap;
+    if ((!external &&
+         check_free(c.broker_listen, "the embedded broker's address is taken",
+                    "another sismo up or a Kafka? use --broker-listen HOST:PORT, or --bootstrap "
+                    "to use that Kafka",
+                    err, sizeof err) != SIS_OK) ||
+        check_free(c.listen, "the dashboard's address is taken",
+                   "another sismo up? use --listen HOST:PORT", err, sizeof err) != SIS_OK) {
+        fprintf(stderr, "sismo up: %s\n", err);
+        ret = SIS_EXIT_FAIL;
+        goto out;
     }
 
     r = SIS_NEW(up_run_t);
@@ -438,7 +490,7 @@ int cmd_up(int argc, char **argv)
             sis_log_error(TAG, "%s", err);
             ret = SIS_EXIT_FAIL;
         }
-    } else if (wait_for(r, dashboard_ready, UP_READY_TIMEOUT_MS) != SIS_OK) {
+    } else if (wait_for(r, dashboard_ready, NULL, UP_READY_TIMEOUT_MS) != SIS_OK) {
         if (!sis_signal_stop_requested()) {
             sis_log_error(TAG, "the dashboard did not answer on http://%s:%d/ (see its log above)",
                           r->dash_host, r->dash_port);
