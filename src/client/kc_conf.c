@@ -85,8 +85,14 @@ static void kc_log_cb(const rd_kafka_t *rk, int level, const char *fac, const ch
 {
     (void)rk;
     sis_log_level_t l = level <= 3 ? SIS_LOG_ERROR : level <= 5 ? SIS_LOG_WARN : SIS_LOG_DEBUG;
-    /* Connection failures already reach kc_error_cb; do not print them twice. */
+    /* Connection failures already reach kc_error_cb; do not print them twice. A command's
+     * -X properties go to each of its clients (stats and dashboard both consume and
+     * produce), so a consumer property reaching a producer, or the reverse, is expected. */
     if (l != SIS_LOG_DEBUG && (!strcmp(fac, "FAIL") || !strcmp(fac, "ERROR")))
+        l = SIS_LOG_DEBUG;
+    if (l != SIS_LOG_DEBUG && !strcmp(fac, "CONFWARN") &&
+        (strstr(buf, "is a consumer property and will be ignored by this producer") ||
+         strstr(buf, "is a producer property and will be ignored by this consumer")))
         l = SIS_LOG_DEBUG;
     if (l == SIS_LOG_DEBUG && sis_log_get_level() < SIS_LOG_DEBUG)
         return;

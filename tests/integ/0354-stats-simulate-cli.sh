@@ -8,7 +8,8 @@
 # valid `sismos` record (checked in Python) with key == id, and --rate paces the output;
 # bad records (invalid JSON, a missing field, a 2000-byte key, a keyless tombstone) are
 # skipped with a warning naming partition and offset, counted as invalid (4), and the good
-# record after them is still counted.
+# record after them is still counted. The consumer properties of -X reach stats' producer
+# without a librdkafka configuration warning.
 . "$(dirname "$0")/lib.sh"
 usage() { # usage EXPECTED-MESSAGE ARGS...
     local msg=$1; shift
@@ -50,6 +51,8 @@ $PY "$ROOT/tests/tools/stats_model.py" produce "$BOOTSTRAP" "$in" "$T_DIR/sim.ts
 st=("$SISMO" stats -b "$BOOTSTRAP" --topic "$in" --output-topic "$out" --group "$(uniq g)"
     --state "$T_DIR/s.state" --until-caught-up -q "${GROUP_OPTS[@]}")
 "${st[@]}" 2> "$T_DIR/s1.err" || fail "first stats run failed"
+# GROUP_OPTS are consumer properties; stats' producer gets them too, without a warning.
+grep -q CONFWARN "$T_DIR/s1.err" && fail "librdkafka configuration warning: $(grep CONFWARN "$T_DIR/s1.err")"
 sum=$(md5sum < "$T_DIR/s.state")
 rc=0; "${st[@]}" --window 10m 2> "$T_DIR/s2.err" || rc=$?
 assert_eq "$rc" 1 "exit code with a snapshot of other options"
