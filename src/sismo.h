@@ -11,6 +11,8 @@
 #ifndef SISMO_H
 #define SISMO_H
 
+#include "sis_opt.h"
+
 #define SISMO_VERSION "0.1.0"
 
 /* Exit codes shared by all subcommands. */
@@ -30,5 +32,13 @@ int cmd_up(int argc, char **argv);
 
 /* Prints "sismo <cmd>: <msg>" plus a --help hint to stderr and returns SIS_EXIT_USAGE. */
 int sis_usage_error(const char *cmd, const char *msg);
+
+/* The option handling every subcommand starts with: parses argv (argv[0] = the subcommand
+ * name) against opts, positional arguments into args (NULL: none allowed). Returns 1 when
+ * the command goes on; 0 when it must end with *exit_code: SIS_EXIT_OK after --help (usage
+ * line USAGE, description ABOUT and the option table on stdout), SIS_EXIT_USAGE after a bad
+ * option or argument (sis_usage_error). */
+int cmd_opts_parse(const sis_opt_t *opts, int argc, char **argv, sis_strlist_t *args,
+                   const char *usage, const char *about, int *exit_code);
 
 #endif

@@ -40,21 +40,16 @@ int sis_net_split_hostport(const char *hostport, char *host, size_t hostlen, int
     return SIS_OK;
 }
 
-int sis_net_listen(const char *hostport, int backlog, char *errbuf, size_t errlen)
+int sis_net_listen_host(const char *host, int port, int backlog, int *gai_err)
 {
-    char host[256], portstr[16];
-    int port;
-    if (sis_net_split_hostport(hostport, host, sizeof host, &port, errbuf, errlen) != SIS_OK)
-        return -1;
+    char portstr[16];
     snprintf(portstr, sizeof portstr, "%d", port);
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *res = NULL;
-    int gai = getaddrinfo(host[0] ? host : NULL, portstr, &hints, &res);
-    if (gai != 0) {
-        sis_seterr(errbuf, errlen, "cannot resolve '%s': %s", hostport, gai_strerror(gai));
+    *gai_err = getaddrinfo(host[0] ? host : NULL, portstr, &hints, &res);
+    if (*gai_err != 0)
         return -1;
-    }
     int fd = -1, err = 0;
     for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
         fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
@@ -73,7 +68,21 @@ int sis_net_listen(const char *hostport, int backlog, char *errbuf, size_t errle
     }
     freeaddrinfo(res);
     if (fd < 0)
-        sis_seterr(errbuf, errlen, "cannot listen on '%s': %s", hostport, strerror(err));
+        errno = err;
+    return fd;
+}
+
+int sis_net_listen(const char *hostport, int backlog, char *errbuf, size_t errlen)
+{
+    char host[256];
+    int port, gai;
+    if (sis_net_split_hostport(hostport, host, sizeof host, &port, errbuf, errlen) != SIS_OK)
+        return -1;
+    int fd = sis_net_listen_host(host, port, backlog, &gai);
+    if (fd < 0 && gai)
+        sis_seterr(errbuf, errlen, "cannot resolve '%s': %s", hostport, gai_strerror(gai));
+    else if (fd < 0)
+        sis_seterr(errbuf, errlen, "cannot listen on '%s': %s", hostport, strerror(errno));
     return fd;
 }
 

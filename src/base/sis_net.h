@@ -16,6 +16,12 @@ int sis_net_split_hostport(const char *hostport, char *host, size_t hostlen, int
  * fd, or -1 with errbuf ("cannot listen on '127.0.0.1:9092': Address already in use"). */
 int sis_net_listen(const char *hostport, int backlog, char *errbuf, size_t errlen);
 
+/* sis_net_listen with host and port given apart (host "" = every local address) and the
+ * error message left to the caller: listens on the first address host resolves to that can
+ * be bound. Returns the fd, or -1 with *gai_err = getaddrinfo's error when host did not
+ * resolve, else with *gai_err = 0 and errno = the last socket/bind/listen error. */
+int sis_net_listen_host(const char *host, int port, int backlog, int *gai_err);
+
 /* The port a socket is bound to, or -1. */
 int sis_net_local_port(int fd);
 

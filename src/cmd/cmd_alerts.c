@@ -262,21 +262,14 @@ int cmd_alerts(int argc, char **argv)
     };
     char err[SIS_ERRLEN];
     int ret = SIS_EXIT_OK;
-    int rc = sis_opt_parse(opts, argc - 1, argv + 1, NULL, err, sizeof err);
-    if (rc == SIS_OPT_HELP) {
-        sis_opt_usage(stdout, "sismo alerts [options]",
-                      "Print an alert box for every significant quake on topic 'sismos' and log it\n"
-                      "to alertas.log (one JSON line per alert, written and synced before the\n"
-                      "consumer's offset is committed). Each event is alerted once; a later\n"
-                      "revision that changes its magnitude or PAGER level raises one\n"
-                      "ACTUALIZACION. Runs until Ctrl-C. See docs/ALERTS.md.",
-                      opts);
+    if (!cmd_opts_parse(opts, argc, argv, NULL, "sismo alerts [options]",
+            "Print an alert box for every significant quake on topic 'sismos' and log it\n"
+            "to alertas.log (one JSON line per alert, written and synced before the\n"
+            "consumer's offset is committed). Each event is alerted once; a later\n"
+            "revision that changes its magnitude or PAGER level raises one\n"
+            "ACTUALIZACION. Runs until Ctrl-C. See docs/ALERTS.md.",
+            &ret))
         goto out;
-    }
-    if (rc != SIS_OPT_OK) {
-        ret = sis_usage_error("alerts", err);
-        goto out;
-    }
     if (!*topic || strchr(topic, ',') || !*group || !*log_path) {
         ret = sis_usage_error("alerts", "--topic (one topic), --group and --log must be non-empty");
         goto out;

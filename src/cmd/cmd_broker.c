@@ -107,18 +107,14 @@ int cmd_broker(int argc, char **argv)
         SIS_OPT_END,
     };
     char err[SIS_ERRLEN];
-    int rc = sis_opt_parse(opts, argc - 1, argv + 1, NULL, err, sizeof err);
-    if (rc == SIS_OPT_HELP) {
-        sis_opt_usage(stdout, "sismo broker [options]",
-                      "Run the embedded single-node broker speaking the Kafka protocol: topics\n"
-                      "with partitions, persistent logs, consumer groups, idempotent producers.\n"
-                      "Any Kafka client can use it (bootstrap = the --listen address). Stop it\n"
-                      "with Ctrl-C or SIGTERM. See docs/BROKER.md.",
-                      opts);
-        return SIS_EXIT_OK;
-    }
-    if (rc != SIS_OPT_OK)
-        return sis_usage_error("broker", err);
+    int ret;
+    if (!cmd_opts_parse(opts, argc, argv, NULL, "sismo broker [options]",
+            "Run the embedded single-node broker speaking the Kafka protocol: topics\n"
+            "with partitions, persistent logs, consumer groups, idempotent producers.\n"
+            "Any Kafka client can use it (bootstrap = the --listen address). Stop it\n"
+            "with Ctrl-C or SIGTERM. See docs/BROKER.md.",
+            &ret))
+        return ret;
     if (print_apis) {
         brk_print_apis(stdout);
         return SIS_EXIT_OK;
@@ -169,7 +165,7 @@ int cmd_broker(int argc, char **argv)
         fprintf(stderr, "sismo broker: %s\n", err);
         return SIS_EXIT_FAIL;
     }
-    rc = brk_broker_run(b, err, sizeof err);
+    int rc = brk_broker_run(b, err, sizeof err);
     brk_broker_destroy(b);
     if (rc != SIS_OK) {
         fprintf(stderr, "sismo broker: %s\n", err);

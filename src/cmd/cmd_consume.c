@@ -46,18 +46,11 @@ int cmd_consume(int argc, char **argv)
     };
     char err[SIS_ERRLEN];
     int ret = SIS_EXIT_OK;
-    int rc = sis_opt_parse(opts, argc - 1, argv + 1, NULL, err, sizeof err);
-    if (rc == SIS_OPT_HELP) {
-        sis_opt_usage(stdout, "sismo consume [options]",
-                      "Print messages as 'partition=P offset=O key=K value=V', one per line.\n"
-                      "Ctrl-C commits the offsets of what was printed and exits 0.",
-                      opts);
+    if (!cmd_opts_parse(opts, argc, argv, NULL, "sismo consume [options]",
+            "Print messages as 'partition=P offset=O key=K value=V', one per line.\n"
+            "Ctrl-C commits the offsets of what was printed and exits 0.",
+            &ret))
         goto out;
-    }
-    if (rc != SIS_OPT_OK) {
-        ret = sis_usage_error("consume", err);
-        goto out;
-    }
     sis_strlist_split(&topics, topic, ',');
     if (!topics.n || !*group || max == 0 || max < -1) {
         ret = sis_usage_error("consume", "--topic and --group must be non-empty, --max positive");

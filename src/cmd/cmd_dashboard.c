@@ -71,24 +71,17 @@ int cmd_dashboard(int argc, char **argv)
     };
     char err[SIS_ERRLEN];
     int ret = SIS_EXIT_OK;
-    int rc = sis_opt_parse(opts, argc - 1, argv + 1, NULL, err, sizeof err);
-    if (rc == SIS_OPT_HELP) {
-        sis_opt_usage(stdout, "sismo dashboard [options]",
-                      "Serve the live earthquake map and its API over HTTP, fed from Kafka:\n"
-                      "  /                  the page (Leaflet map, stats, filters, list, chart)\n"
-                      "  /api/quakes        GeoJSON snapshot (?since=&minmag=&bbox=&limit=)\n"
-                      "  /api/stats         aggregates and 5-minute windows\n"
-                      "  /api/status        the live feed's health (ingester status records)\n"
-                      "  /api/stream        Server-Sent Events (Last-Event-ID resumes)\n"
-                      "  /healthz /metrics  liveness, Prometheus metrics\n"
-                      "Everything the page needs is compiled in: it works offline.",
-                      opts);
+    if (!cmd_opts_parse(opts, argc, argv, NULL, "sismo dashboard [options]",
+            "Serve the live earthquake map and its API over HTTP, fed from Kafka:\n"
+            "  /                  the page (Leaflet map, stats, filters, list, chart)\n"
+            "  /api/quakes        GeoJSON snapshot (?since=&minmag=&bbox=&limit=)\n"
+            "  /api/stats         aggregates and 5-minute windows\n"
+            "  /api/status        the live feed's health (ingester status records)\n"
+            "  /api/stream        Server-Sent Events (Last-Event-ID resumes)\n"
+            "  /healthz /metrics  liveness, Prometheus metrics\n"
+            "Everything the page needs is compiled in: it works offline.",
+            &ret))
         goto out;
-    }
-    if (rc != SIS_OPT_OK) {
-        ret = sis_usage_error("dashboard", err);
-        goto out;
-    }
     if (!strcmp(clock, "event"))
         dc.event_clock = 1;
     else if (strcmp(clock, "wall")) {

@@ -410,21 +410,14 @@ int cmd_ingest(int argc, char **argv)
     kc_reader_t *reader = NULL;
     ingest_t in = {.last_ok_ms = -1, .status_rl = {.interval_ms = 60000}};
     /* FILE... is --from-file FILE...: one list, so files keep their command-line order. */
-    int rc = sis_opt_parse(opts, argc - 1, argv + 1, &files, err, sizeof err);
-    if (rc == SIS_OPT_HELP) {
-        sis_opt_usage(stdout, "sismo ingest [options] [FILE...]",
-                      "Poll the USGS earthquake feed and publish every new event, and every\n"
-                      "revision of it, to a Kafka topic (key = event id), exactly once across\n"
-                      "restarts. Re-issued events get a tombstone under their old id.\n"
-                      "FILE... ingests recorded feeds, like --from-file. One log line per poll\n"
-                      "on stderr. See docs/INGEST.md.",
-                      opts);
+    if (!cmd_opts_parse(opts, argc, argv, &files, "sismo ingest [options] [FILE...]",
+            "Poll the USGS earthquake feed and publish every new event, and every\n"
+            "revision of it, to a Kafka topic (key = event id), exactly once across\n"
+            "restarts. Re-issued events get a tombstone under their old id.\n"
+            "FILE... ingests recorded feeds, like --from-file. One log line per poll\n"
+            "on stderr. See docs/INGEST.md.",
+            &ret))
         goto out;
-    }
-    if (rc != SIS_OPT_OK) {
-        ret = sis_usage_error("ingest", err);
-        goto out;
-    }
     if ((feed != NULL) + (url != NULL) + (files.n > 0) > 1) {
         ret = sis_usage_error("ingest", "--feed, --url and --from-file are exclusive");
         goto out;
@@ -521,6 +514,7 @@ int cmd_ingest(int argc, char **argv)
         sis_heartbeat();
         const char *src = files.n ? files.items[next_file] : url;
         ing_counts_t c = {0};
+        int rc;
         if (need_read_back && read_back_after_failure(&kopts, topic, state, err, sizeof err) ==
                                   SIS_OK) {
             need_read_back = 0;

@@ -53,18 +53,17 @@ int cmd_produce(int argc, char **argv)
         SIS_OPT_END,
     };
     char err[SIS_ERRLEN];
-    int rc = sis_opt_parse(opts, argc - 1, argv + 1, NULL, err, sizeof err);
-    if (rc == SIS_OPT_HELP) {
-        sis_opt_usage(stdout, "sismo produce [options]",
-                      "Send N JSON test messages {id, texto, timestamp} (key = id) and print the\n"
-                      "delivery report of each. Exits 1 if any message was not delivered.",
-                      opts);
+    int ret = SIS_EXIT_OK;
+    if (!cmd_opts_parse(opts, argc, argv, NULL, "sismo produce [options]",
+            "Send N JSON test messages {id, texto, timestamp} (key = id) and print the\n"
+            "delivery report of each. Exits 1 if any message was not delivered.",
+            &ret)) {
         kc_opts_release(&kopts);
-        return SIS_EXIT_OK;
+        return ret;
     }
-    if (rc != SIS_OPT_OK || count < 0 || !*topic) {
+    if (count < 0 || !*topic) {
         kc_opts_release(&kopts);
-        return sis_usage_error("produce", rc != SIS_OPT_OK ? err : "invalid --count or --topic");
+        return sis_usage_error("produce", "invalid --count or --topic");
     }
     sis_signal_install();
 
@@ -76,7 +75,7 @@ int cmd_produce(int argc, char **argv)
         kc_opts_release(&kopts);
         return SIS_EXIT_FAIL;
     }
-    int sent = 0, ret = SIS_EXIT_OK;
+    int sent = 0;
     sis_buf_t msg = SIS_BUF_INIT;
     for (long long i = 0; i < count && !sis_signal_stop_requested(); i++) {
         char key[32], ts[SIS_ISO8601_LEN], text[64];

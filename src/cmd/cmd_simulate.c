@@ -88,21 +88,14 @@ int cmd_simulate(int argc, char **argv)
     };
     char err[SIS_ERRLEN];
     int ret = SIS_EXIT_OK;
-    int rc = sis_opt_parse(opts, argc - 1, argv + 1, NULL, err, sizeof err);
-    if (rc == SIS_OPT_HELP) {
-        sis_opt_usage(stdout, "sismo simulate [options]",
-                      "Generate synthetic, realistic earthquakes in the `sismos` format:\n"
-                      "Gutenberg-Richter magnitudes, real places and networks, realistic\n"
-                      "depths and ids; optionally revisions, deletions and re-issued ids.\n"
-                      "Prints 'key<TAB>value' lines (value 'null' = tombstone), or produces\n"
-                      "them with --produce.",
-                      opts);
+    if (!cmd_opts_parse(opts, argc, argv, NULL, "sismo simulate [options]",
+            "Generate synthetic, realistic earthquakes in the `sismos` format:\n"
+            "Gutenberg-Richter magnitudes, real places and networks, realistic\n"
+            "depths and ids; optionally revisions, deletions and re-issued ids.\n"
+            "Prints 'key<TAB>value' lines (value 'null' = tombstone), or produces\n"
+            "them with --produce.",
+            &ret))
         goto out;
-    }
-    if (rc != SIS_OPT_OK) {
-        ret = sis_usage_error("simulate", err);
-        goto out;
-    }
     if (count < 0 || rate < 0 || event_rate <= 0 || revisions < 0 || revisions > 1 ||
         partitions < 1 || !*topic) {
         ret = sis_usage_error("simulate", "--count, --rate must be >= 0, --event-rate > 0, "

@@ -422,20 +422,13 @@ int cmd_stats(int argc, char **argv)
     stats_run_t s = {0};
     kc_partition_end_t *ends = NULL;
     sis_strlist_t topics = SIS_STRLIST_INIT;
-    int rc = sis_opt_parse(opts, argc - 1, argv + 1, NULL, err, sizeof err);
-    if (rc == SIS_OPT_HELP) {
-        sis_opt_usage(stdout, "sismo stats [options]",
-                      "Event-time window statistics of the quakes in topic 'sismos': per window,\n"
-                      "the count, average, max and min magnitude and the id of the largest\n"
-                      "event. Revisions replace, tombstones remove. Prints a table per trigger\n"
-                      "and publishes each result to 'sismos-stats'. See docs/STATS.md.",
-                      opts);
+    if (!cmd_opts_parse(opts, argc, argv, NULL, "sismo stats [options]",
+            "Event-time window statistics of the quakes in topic 'sismos': per window,\n"
+            "the count, average, max and min magnitude and the id of the largest\n"
+            "event. Revisions replace, tombstones remove. Prints a table per trigger\n"
+            "and publishes each result to 'sismos-stats'. See docs/STATS.md.",
+            &ret))
         goto out;
-    }
-    if (rc != SIS_OPT_OK) {
-        ret = sis_usage_error("stats", err);
-        goto out;
-    }
     window_conf_t conf = {size_ms, slide_ms ? slide_ms : size_ms, wm_ms, 0};
     if (by) {
         if (strcmp(by, "region")) {
@@ -468,7 +461,7 @@ int cmd_stats(int argc, char **argv)
     if (s.state_path && reset_state && unlink(s.state_path) == 0)
         sis_log_info("stats", "removed the snapshot '%s' (--reset-state)", s.state_path);
     if (s.state_path) {
-        rc = window_snap_read(s.state_path, &conf, &s.w, &s.pos, err, sizeof err);
+        int rc = window_snap_read(s.state_path, &conf, &s.w, &s.pos, err, sizeof err);
         if (rc == SIS_ERR) {
             fprintf(stderr, "sismo stats: %s\n", err);
             ret = SIS_EXIT_FAIL;

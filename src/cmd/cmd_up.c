@@ -412,23 +412,16 @@ int cmd_up(int argc, char **argv)
     char err[SIS_ERRLEN];
     int ret = SIS_EXIT_OK;
     up_run_t *r = NULL;
-    int rc = sis_opt_parse(opts, argc - 1, argv + 1, NULL, err, sizeof err);
-    if (rc == SIS_OPT_HELP) {
-        sis_opt_usage(stdout, "sismo up [options]",
-                      "Run the whole system: the embedded broker (unless --bootstrap), ingest,\n"
-                      "alerts, stats and the dashboard, as supervised processes that are\n"
-                      "restarted if they fail. Prints the dashboard's address; Ctrl-C stops\n"
-                      "everything, broker last. Sources: live USGS (default), --replay FILE...\n"
-                      "or --simulate.",
-                      opts);
+    if (!cmd_opts_parse(opts, argc, argv, NULL, "sismo up [options]",
+            "Run the whole system: the embedded broker (unless --bootstrap), ingest,\n"
+            "alerts, stats and the dashboard, as supervised processes that are\n"
+            "restarted if they fail. Prints the dashboard's address; Ctrl-C stops\n"
+            "everything, broker last. Sources: live USGS (default), --replay FILE...\n"
+            "or --simulate.",
+            &ret))
         goto out;
-    }
     char host[128];
     int port;
-    if (rc != SIS_OPT_OK) {
-        ret = sis_usage_error("up", err);
-        goto out;
-    }
     if (c.speed <= 0 || c.rate <= 0 || (c.simulate && c.replay.n) || !*c.data_dir ||
         (c.url && (!*c.url || c.simulate || c.replay.n)) ||
         split_addr(c.listen, host, sizeof host, &port) || port == 0 ||

@@ -6,6 +6,7 @@
 #include "sis_heartbeat.h"
 #include "sis_alloc.h"
 #include "sis_err.h"
+#include "sis_json_wr.h"
 #include "sis_signal.h"
 #include "sis_str.h"
 #include "sis_time.h"
@@ -84,9 +85,9 @@ static void on_change(void *arg, const dash_change_t *ch)
     sis_buf_putc(&b, ',');
     if (ch->kind == DASH_REMOVED) {
         sis_buf_puts(&b, "\"id\":");
-        dash_json_str_or_null(&b, ch->q->id);
+        sis_json_wr_str_or_null(&b, ch->q->id);
         sis_buf_puts(&b, ",\"reason\":");
-        dash_json_str_or_null(&b, ch->reason);
+        sis_json_wr_str_or_null(&b, ch->reason);
         sis_buf_putc(&b, '}');
         publish(a, "removed", &b);
     } else {

@@ -1,9 +1,10 @@
 /* dash_json.c - see dash_json.h. */
 #include "dash_json.h"
 
+#include "sis_json_wr.h"
+
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 void dash_json_num(sis_buf_t *b, double v)
@@ -18,78 +19,7 @@ void dash_json_num(sis_buf_t *b, double v)
         sis_buf_puts(b, strcmp(tmp, "-0") ? tmp : "0");
         return;
     }
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    sis_buf_puts(b, tmp);
-}
-
-void dash_json_str_or_null(sis_buf_t *b, const char *s)
-{
-    if (s)
-        sis_buf_json_str(b, s, strlen(s));
-    else
-        sis_buf_puts(b, "null");
-}
-
-void dash_json_feature(const dash_quake_t *q, sis_buf_t *out)
-{
-    sis_buf_puts(out, "{\"type\":\"Feature\",\"id\":");
-    dash_json_str_or_null(out, q->id);
-    sis_buf_puts(out, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
-    dash_json_num(out, q->lon);
-    sis_buf_putc(out, ',');
-    dash_json_num(out, q->lat);
-    sis_buf_puts(out, "]},\"properties\":{\"mag\":");
-    if (q->has_mag)
-        dash_json_num(out, q->mag);
-    else
-        sis_buf_puts(out, "null");
-    sis_buf_puts(out, ",\"place\":");
-    dash_json_str_or_null(out, q->place);
-    sis_buf_printf(out, ",\"time\":%lld,\"updated\":%lld,\"depth\":", (long long)q->time_ms,
-                   (long long)q->updated_ms);
-    if (q->has_depth)
-        dash_json_num(out, q->depth_km);
-    else
-        sis_buf_puts(out, "null");
-    sis_buf_printf(out, ",\"tsunami\":%s,\"alert\":", q->tsunami ? "true" : "false");
-    dash_json_str_or_null(out, q->alert);
-    sis_buf_puts(out, ",\"status\":");
-    dash_json_str_or_null(out, q->status);
-    sis_buf_puts(out, ",\"type\":");
-    dash_json_str_or_null(out, q->type);
-    sis_buf_puts(out, ",\"magType\":");
-    dash_json_str_or_null(out, q->mag_type);
-    sis_buf_puts(out, ",\"url\":");
-    dash_json_str_or_null(out, q->url);
-    sis_buf_puts(out, ",\"ids\":[");
-    for (int i = 0; i < q->n_ids; i++) {
-        if (i)
-            sis_buf_putc(out, ',');
-        dash_json_str_or_null(out, q->ids[i]);
-    }
-    sis_buf_puts(out, "]}}");
-}
-
-void dash_json_summary(const dash_summary_t *s, sis_buf_t *out)
-{
-    sis_buf_printf(out, "{\"since\":%lld,\"count\":%zu,\"with_mag\":%zu,\"max\":",
-                   (long long)s->since_ms, s->count, s->with_mag);
-    if (s->with_mag)
-        dash_json_num(out, s->max);
-    else
-        sis_buf_puts(out, "null");
-    sis_buf_puts(out, ",\"max_id\":");
-    dash_json_str_or_null(out, s->with_mag ? s->max_id : NULL);
-    sis_buf_puts(out, ",\"avg\":");
-    if (s->with_mag)
-        dash_json_num(out, s->sum / (double)s->with_mag);
-    else
-        sis_buf_puts(out, "null");
-    sis_buf_printf(out, ",\"m45\":%zu,\"tsunami\":%zu}", s->m45, s->tsunami);
+    sis_json_wr_num(b, v);
 }
 
 static void opt_num(sis_buf_t *out, int has, double v)
@@ -98,6 +28,52 @@ static void opt_num(sis_buf_t *out, int has, double v)
         dash_json_num(out, v);
     else
         sis_buf_puts(out, "null");
+}
+
+void dash_json_feature(const dash_quake_t *q, sis_buf_t *out)
+{
+    sis_buf_puts(out, "{\"type\":\"Feature\",\"id\":");
+    sis_json_wr_str_or_null(out, q->id);
+    sis_buf_puts(out, ",\"geometry\":{\"type\":\"Point\",\"coordinates\":[");
+    dash_json_num(out, q->lon);
+    sis_buf_putc(out, ',');
+    dash_json_num(out, q->lat);
+    sis_buf_puts(out, "]},\"properties\":{\"mag\":");
+    opt_num(out, q->has_mag, q->mag);
+    sis_buf_puts(out, ",\"place\":");
+    sis_json_wr_str_or_null(out, q->place);
+    sis_buf_printf(out, ",\"time\":%lld,\"updated\":%lld,\"depth\":", (long long)q->time_ms,
+                   (long long)q->updated_ms);
+    opt_num(out, q->has_depth, q->depth_km);
+    sis_buf_printf(out, ",\"tsunami\":%s,\"alert\":", q->tsunami ? "true" : "false");
+    sis_json_wr_str_or_null(out, q->alert);
+    sis_buf_puts(out, ",\"status\":");
+    sis_json_wr_str_or_null(out, q->status);
+    sis_buf_puts(out, ",\"type\":");
+    sis_json_wr_str_or_null(out, q->type);
+    sis_buf_puts(out, ",\"magType\":");
+    sis_json_wr_str_or_null(out, q->mag_type);
+    sis_buf_puts(out, ",\"url\":");
+    sis_json_wr_str_or_null(out, q->url);
+    sis_buf_puts(out, ",\"ids\":[");
+    for (int i = 0; i < q->n_ids; i++) {
+        if (i)
+            sis_buf_putc(out, ',');
+        sis_json_wr_str_or_null(out, q->ids[i]);
+    }
+    sis_buf_puts(out, "]}}");
+}
+
+void dash_json_summary(const dash_summary_t *s, sis_buf_t *out)
+{
+    sis_buf_printf(out, "{\"since\":%lld,\"count\":%zu,\"with_mag\":%zu,\"max\":",
+                   (long long)s->since_ms, s->count, s->with_mag);
+    opt_num(out, s->with_mag != 0, s->max);
+    sis_buf_puts(out, ",\"max_id\":");
+    sis_json_wr_str_or_null(out, s->with_mag ? s->max_id : NULL);
+    sis_buf_puts(out, ",\"avg\":");
+    opt_num(out, s->with_mag != 0, s->with_mag ? s->sum / (double)s->with_mag : 0.0);
+    sis_buf_printf(out, ",\"m45\":%zu,\"tsunami\":%zu}", s->m45, s->tsunami);
 }
 
 void dash_json_window(const dash_window_t *w, sis_buf_t *out)
@@ -110,7 +86,7 @@ void dash_json_window(const dash_window_t *w, sis_buf_t *out)
     sis_buf_puts(out, ",\"min\":");
     opt_num(out, w->has_min, w->min);
     sis_buf_puts(out, ",\"max_id\":");
-    dash_json_str_or_null(out, w->has_max_id ? w->max_id : NULL);
+    sis_json_wr_str_or_null(out, w->has_max_id ? w->max_id : NULL);
     sis_buf_printf(out, ",\"final\":%s,\"emitted\":", w->final ? "true" : "false");
     if (w->has_emitted)
         sis_buf_printf(out, "%lld", (long long)w->emitted_ms);

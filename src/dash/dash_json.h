@@ -26,10 +26,9 @@
 #include "dash_window.h"
 #include "sis_buf.h"
 
-/* Appends v in its shortest form that reads back to the same double; null if not finite. */
+/* Appends v in its shortest form that reads back to the same double (sis_json_wr_num), an
+ * integer below 1e15 without exponent ("1000000", "-0" as "0"); null if not finite. */
 void dash_json_num(sis_buf_t *b, double v);
-/* Appends s as a JSON string, or null when s is NULL. */
-void dash_json_str_or_null(sis_buf_t *b, const char *s);
 void dash_json_feature(const dash_quake_t *q, sis_buf_t *out);
 void dash_json_summary(const dash_summary_t *s, sis_buf_t *out);
 void dash_json_window(const dash_window_t *w, sis_buf_t *out);

@@ -9,6 +9,7 @@
 
 #include "dash_json.h"
 #include "sis_err.h"
+#include "sis_json_wr.h"
 #include "sis_time.h"
 
 #include <jansson.h>
@@ -164,9 +165,9 @@ void dash_status_json(const dash_status_t *s, int64_t now_ms, sis_buf_t *out)
     }
     const dash_status_rec_t *r = &s->last;
     sis_buf_puts(out, "{\"fuente\":");
-    dash_json_str_or_null(out, r->source);
+    sis_json_wr_str_or_null(out, r->source);
     sis_buf_printf(out, ",\"estado\":\"%s\",\"error\":", r->ok ? "ok" : "error");
-    dash_json_str_or_null(out, r->has_error ? r->error : NULL);
+    sis_json_wr_str_or_null(out, r->has_error ? r->error : NULL);
     sis_buf_puts(out, ",\"ultimo_ok\":");
     put_ms_or_null(out, r->last_ok_ms);
     sis_buf_printf(out, ",\"emitido\":%lld,\"nuevos\":%lld,\"revisados\":%lld}}",

@@ -4,6 +4,7 @@
 #include "sis_alloc.h"
 #include "sis_err.h"
 #include "sis_log.h"
+#include "sis_net.h"
 #include "sis_str.h"
 
 #include <event2/listener.h>
@@ -305,34 +306,11 @@ static int open_listener(const char *spec, char *addr_out, size_t addr_len, char
     if (http_server_parse_listen(spec, host, sizeof host, port, sizeof port, errbuf, errlen) !=
         SIS_OK)
         return SIS_ERR;
-    struct addrinfo hints, *res = NULL;
-    memset(&hints, 0, sizeof hints);
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    int gai = getaddrinfo(host, port, &hints, &res);
-    if (gai != 0)
-        return sis_seterr(errbuf, errlen, "cannot listen on '%s': %s", spec,
-                          gai_strerror(gai));
-    int fd = -1, err = 0;
-    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
-        if (fd < 0) {
-            err = errno;
-            continue;
-        }
-        int one = 1;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, SOMAXCONN) == 0)
-            break;
-        err = errno;
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
+    int gai, fd = sis_net_listen_host(host, atoi(port), SOMAXCONN, &gai);
+    if (fd < 0 && gai)
+        return sis_seterr(errbuf, errlen, "cannot listen on '%s': %s", spec, gai_strerror(gai));
     if (fd < 0)
-        return sis_seterr(errbuf, errlen, "cannot listen on '%s': %s", spec, strerror(err));
+        return sis_seterr(errbuf, errlen, "cannot listen on '%s': %s", spec, strerror(errno));
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     char ip[INET6_ADDRSTRLEN] = "?";

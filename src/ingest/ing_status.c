@@ -26,6 +26,7 @@
  */
 #include "ing_status.h"
 
+#include "sis_json_wr.h"
 #include "sis_time.h"
 
 #include <string.h>
@@ -44,10 +45,7 @@ void ing_status_encode(const ing_status_t *st, sis_buf_t *b)
     sis_buf_puts(b, "{\"componente\":\"ingest\",\"fuente\":");
     sis_buf_json_str(b, st->source, strlen(st->source));
     sis_buf_printf(b, ",\"estado\":\"%s\",\"error\":", st->error ? "error" : "ok");
-    if (st->error)
-        sis_buf_json_str(b, st->error, strlen(st->error));
-    else
-        sis_buf_puts(b, "null");
+    sis_json_wr_str_or_null(b, st->error);
     sis_buf_puts(b, ",\"ultimo_ok\":");
     put_time(b, st->last_ok_ms);
     sis_buf_puts(b, ",\"emitido\":");

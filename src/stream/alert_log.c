@@ -30,6 +30,7 @@
 
 #include "sis_alloc.h"
 #include "sis_err.h"
+#include "sis_json_wr.h"
 #include "sis_log.h"
 #include "sis_str.h"
 #include "sis_time.h"
@@ -73,23 +74,10 @@ void alert_log_format(sis_buf_t *out, const quake_t *q, const alert_decision_t *
     sis_buf_json_str(out, topic, strlen(topic));
     sis_buf_printf(out, ",\"particion\":%d,\"offset\":%lld,\"magnitud_anterior\":",
                    (int)partition, (long long)offset);
-    if (d->kind == ALERT_ACTUALIZACION && d->prev_has_mag) {
-        char num[40];
-        /* %.17g reads back exactly; trim to the shortest form that does */
-        for (int prec = 6; prec <= 17; prec++) {
-            snprintf(num, sizeof num, "%.*g", prec, d->prev_mag);
-            if (strtod(num, NULL) == d->prev_mag)
-                break;
-        }
-        sis_buf_puts(out, num);
-    } else {
-        sis_buf_puts(out, "null");
-    }
+    int update = d->kind == ALERT_ACTUALIZACION;
+    sis_json_wr_opt_num(out, update && d->prev_has_mag, d->prev_mag);
     sis_buf_puts(out, ",\"alerta_anterior\":");
-    if (d->kind == ALERT_ACTUALIZACION && d->prev_has_level)
-        sis_buf_json_str(out, d->prev_level, strlen(d->prev_level));
-    else
-        sis_buf_puts(out, "null");
+    sis_json_wr_str_or_null(out, update && d->prev_has_level ? d->prev_level : NULL);
     sis_buf_puts(out, "}\n");
 }
 

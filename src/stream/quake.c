@@ -10,6 +10,7 @@
 
 #include "sis_alloc.h"
 #include "sis_err.h"
+#include "sis_json_wr.h"
 #include "sis_time.h"
 
 #include <math.h>
@@ -829,65 +830,39 @@ static int decode(quake_t *q, const char *json, size_t len, int core, quake_extr
 
 /* ---- encoding --------------------------------------------------------------------- */
 
-/* Shortest representation that reads back to the same double (%.17g would print noise). */
-static void put_num(sis_buf_t *b, double v)
-{
-    char tmp[32];
-    for (int prec = 6; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    sis_buf_puts(b, tmp);
-}
-
-static void put_str_or_null(sis_buf_t *b, const char *s)
-{
-    if (s)
-        sis_buf_json_str(b, s, strlen(s));
-    else
-        sis_buf_puts(b, "null");
-}
-
 void quake_encode(const quake_t *q, sis_buf_t *b)
 {
     char ts[SIS_ISO8601_LEN];
     sis_buf_puts(b, "{\"id\":");
-    put_str_or_null(b, q->id);
+    sis_json_wr_str_or_null(b, q->id);
     sis_buf_puts(b, ",\"magnitud\":");
-    if (q->has_mag)
-        put_num(b, q->mag);
-    else
-        sis_buf_puts(b, "null");
+    sis_json_wr_opt_num(b, q->has_mag, q->mag);
     sis_buf_puts(b, ",\"lugar\":");
-    put_str_or_null(b, q->place);
+    sis_json_wr_str_or_null(b, q->place);
     sis_buf_puts(b, ",\"latitud\":");
-    put_num(b, q->lat);
+    sis_json_wr_num(b, q->lat);
     sis_buf_puts(b, ",\"longitud\":");
-    put_num(b, q->lon);
+    sis_json_wr_num(b, q->lon);
     sis_buf_puts(b, ",\"profundidad_km\":");
-    if (q->has_depth)
-        put_num(b, q->depth_km);
-    else
-        sis_buf_puts(b, "null");
+    sis_json_wr_opt_num(b, q->has_depth, q->depth_km);
     sis_buf_printf(b, ",\"timestamp\":\"%s\"", sis_time_iso8601(q->time_ms, ts));
     sis_buf_printf(b, ",\"tsunami\":%s", q->tsunami ? "true" : "false");
     sis_buf_printf(b, ",\"actualizado\":\"%s\"", sis_time_iso8601(q->updated_ms, ts));
     sis_buf_puts(b, ",\"tipo\":");
-    put_str_or_null(b, q->type);
+    sis_json_wr_str_or_null(b, q->type);
     sis_buf_puts(b, ",\"estado\":");
-    put_str_or_null(b, q->status);
+    sis_json_wr_str_or_null(b, q->status);
     sis_buf_puts(b, ",\"alerta\":");
-    put_str_or_null(b, q->alert);
+    sis_json_wr_str_or_null(b, q->alert);
     sis_buf_puts(b, ",\"tipo_magnitud\":");
-    put_str_or_null(b, q->mag_type);
+    sis_json_wr_str_or_null(b, q->mag_type);
     sis_buf_puts(b, ",\"url\":");
-    put_str_or_null(b, q->url);
+    sis_json_wr_str_or_null(b, q->url);
     sis_buf_puts(b, ",\"ids\":[");
     for (int i = 0; i < q->n_ids; i++) {
         if (i)
             sis_buf_putc(b, ',');
-        put_str_or_null(b, q->ids[i]);
+        sis_json_wr_str_or_null(b, q->ids[i]);
     }
     sis_buf_puts(b, "]}");
 }

@@ -35,6 +35,8 @@ declare -A PIDS=()
 GROUP_OPTS=(-X session.timeout.ms=6000 -X heartbeat.interval.ms=500)
 BROKER_OPTS=()   # extra `sismo broker` options for start_broker (kind sismo)
 export SISMO_LOG=${SISMO_LOG:-info}
+# The first line of a sanitizer report (ASan, LSan, UBSan); tests/run-tests.sh uses the same.
+SAN_REPORT_RE='==[0-9]+==ERROR: (AddressSanitizer|LeakSanitizer)|:[0-9]+:[0-9]+: runtime error: '
 
 say() { echo "# $*"; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -57,6 +59,14 @@ cleanup() {
     done
     for name in "${!PIDS[@]}"; do [ "$name" = broker ] || stop_pid --no-term "${PIDS[$name]}"; done
     [ -z "${PIDS[broker]:-}" ] || stop_pid "${PIDS[broker]}"
+    # A sanitizer build's reports that reached a file in $T_DIR (UBSan's in a gcc
+    # ASan+UBSan build stay on stderr) are kept for tests/run-tests.sh, which fails the test.
+    if [ -n "${TEST_OUTPUT:-}" ] && [ -d "$TEST_OUTPUT" ]; then
+        local f
+        while IFS= read -r f; do
+            cp "$f" "$TEST_OUTPUT/$T_NAME.san.tmp-$(echo "${f#"$T_DIR"/}" | tr / _)" || true
+        done < <(grep -rlE -D skip "$SAN_REPORT_RE" "$T_DIR" 2>/dev/null || true)
+    fi
     if [ $rc != 0 ] && [ $rc != 77 ]; then
         for f in "$T_DIR"/*.err "$T_DIR"/*.out; do
             [ -f "$f" ] || continue
