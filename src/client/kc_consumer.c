@@ -21,6 +21,7 @@ struct kc_consumer {
     int assigned; /* partitions in the current assignment */
     rd_kafka_topic_partition_list_t *assignment; /* a copy of it, NULL when none */
     int io_fds[2]; /* pipe for kc_consumer_io_fd(): [0] read end (owner), [1] librdkafka's */
+    int64_t beginning; /* offset assigned for "from the beginning" (see kc_consumer_new) */
     kc_start_offset_cb_t *start_offset;
     void *start_opaque;
     /* from_beginning: positions of partitions given up in a rebalance, so that getting one
@@ -40,7 +41,7 @@ static void kc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             for (int i = 0; i < parts->cnt; i++) {
                 int64_t o = c->start_offset(c->start_opaque, parts->elems[i].topic,
                                             parts->elems[i].partition);
-                parts->elems[i].offset = o == KC_OFFSET_BEGINNING   ? RD_KAFKA_OFFSET_BEGINNING
+                parts->elems[i].offset = o == KC_OFFSET_BEGINNING   ? c->beginning
                                          : o == KC_OFFSET_COMMITTED ? RD_KAFKA_OFFSET_STORED
                                                                     : o;
             }
@@ -50,8 +51,7 @@ static void kc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
                     c->resume ? rd_kafka_topic_partition_list_find(
                                     c->resume, parts->elems[i].topic, parts->elems[i].partition)
                               : NULL;
-                parts->elems[i].offset =
-                    prev && prev->offset >= 0 ? prev->offset : RD_KAFKA_OFFSET_BEGINNING;
+                parts->elems[i].offset = prev && prev->offset >= 0 ? prev->offset : c->beginning;
             }
         }
         rd_kafka_assign(rk, parts);
@@ -118,6 +118,20 @@ kc_consumer_t *kc_consumer_new(kc_opts_t *opts, const kc_consumer_conf_t *cc, ch
     rd_kafka_conf_t *conf = kc_conf_new(opts, defaults, &c->st, errbuf, errlen);
     if (!conf)
         goto fail;
+    /* "From the beginning" is assigned as offset 0, not RD_KAFKA_OFFSET_BEGINNING: librdkafka
+     * resolves the latter with a ListOffsets request which, when the assignment races the
+     * partition's leader becoming known, is retried only 500 ms later (half of `sismo up`'s
+     * start-up). Offset 0 starts fetching at once, and a log that no longer starts at 0 gets
+     * OFFSET_OUT_OF_RANGE, which auto.offset.reset=earliest turns into its beginning. With
+     * another auto.offset.reset (-X), the symbolic offset is kept. */
+    char reset[32];
+    size_t reset_len = sizeof reset;
+    c->beginning = rd_kafka_conf_get(conf, "auto.offset.reset", reset, &reset_len) ==
+                               RD_KAFKA_CONF_OK &&
+                           (!strcmp(reset, "earliest") || !strcmp(reset, "smallest") ||
+                            !strcmp(reset, "beginning"))
+                       ? 0
+                       : RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_conf_set_rebalance_cb(conf, kc_rebalance_cb);
     char e[512];
     c->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, e, sizeof e);
