@@ -149,7 +149,9 @@ int cmd_simulate(int argc, char **argv)
             int64_t wait = due - sis_mono_us();
             if (wait > 0) {
                 if (p) {
-                    kc_producer_poll(p, (int)(wait / 1000));
+                    /* At most 100 ms at a time: a signal does not wake librdkafka's poll,
+                     * and Ctrl-C should not wait out a slow --rate's interval. */
+                    kc_producer_poll(p, wait > 100000 ? 100 : (int)(wait / 1000));
                     if (due - sis_mono_us() > 0) /* poll returns early on a report */
                         continue;
                 } else {

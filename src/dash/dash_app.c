@@ -483,7 +483,8 @@ int dash_app_run(const dash_conf_t *conf, char *errbuf, size_t errlen)
      * so browsers reconnect to the next instance without an error. */
     http_server_stop_listening(a->server);
     http_sse_end_all(a->sse);
-    http_loop_run_for(a->loop, 300);
+    if (http_sse_stats(a->sse)->clients) /* none: nothing to deliver, stop at once */
+        http_loop_run_for(a->loop, 300);
     sis_log_info("dashboard", "stopping: %llu quake and %llu window messages consumed",
                  (unsigned long long)a->quakes_in.consumed,
                  (unsigned long long)a->windows_in.consumed);
