@@ -29,6 +29,7 @@
 #include "window_out.h"
 
 #include "sis_alloc.h"
+#include "sis_json_wr.h"
 #include "sis_time.h"
 
 #include <stdlib.h>
@@ -44,27 +45,6 @@ void window_out_key(const window_result_t *r, sis_buf_t *b)
     }
 }
 
-/* Shortest text that reads back to v (as quake_encode does). */
-static void fmt_num(char *tmp, size_t n, double v)
-{
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, n, "%.*g", prec, v);
-        if (strtod(tmp, NULL) == v)
-            return;
-    }
-}
-
-static void put_num(sis_buf_t *b, int has, double v)
-{
-    char tmp[40];
-    if (!has) {
-        sis_buf_puts(b, "null");
-        return;
-    }
-    fmt_num(tmp, sizeof tmp, v);
-    sis_buf_puts(b, tmp);
-}
-
 void window_out_json(const window_result_t *r, int64_t emitted_ms, sis_buf_t *b)
 {
     char ts[SIS_ISO8601_LEN];
@@ -76,11 +56,11 @@ void window_out_json(const window_result_t *r, int64_t emitted_ms, sis_buf_t *b)
     else
         sis_buf_puts(b, "null");
     sis_buf_printf(b, ",\"cantidad\":%llu,\"magnitud_promedio\":", (unsigned long long)r->count);
-    put_num(b, has, r->avg);
+    sis_json_wr_opt_num(b, has, r->avg);
     sis_buf_puts(b, ",\"magnitud_maxima\":");
-    put_num(b, has, r->max);
+    sis_json_wr_opt_num(b, has, r->max);
     sis_buf_puts(b, ",\"magnitud_minima\":");
-    put_num(b, has, r->min);
+    sis_json_wr_opt_num(b, has, r->min);
     sis_buf_puts(b, ",\"id_maximo\":");
     if (has && r->max_id)
         sis_buf_json_str(b, r->max_id, strlen(r->max_id));
@@ -131,11 +111,10 @@ void window_table_add(window_table_t *t, const window_result_t *r)
     row[c++] = sis_xstrdup(tmp);
     const double v[3] = {r->avg, r->max, r->min};
     for (int i = 0; i < 3; i++) {
-        if (r->n_mag)
-            fmt_num(tmp, sizeof tmp, v[i]);
-        else
-            strcpy(tmp, "null");
-        row[c++] = sis_xstrdup(tmp);
+        sis_buf_t num = SIS_BUF_INIT;
+        sis_json_wr_opt_num(&num, r->n_mag > 0, v[i]);
+        row[c++] = sis_xstrdup(sis_buf_cstr(&num));
+        sis_buf_release(&num);
     }
     row[c++] = sis_xstrdup(r->n_mag && r->max_id ? r->max_id : "null");
     row[c++] = sis_xstrdup(r->final ? "true" : "false");

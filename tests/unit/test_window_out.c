@@ -41,6 +41,12 @@ int test_window_out(void)
     window_out_json(&r, 0, &b);
     TEST_ASSERT(strstr(b.data, "\"magnitud_promedio\":3.715897117585873,\"magnitud_maxima\":-0.7,") != NULL,
                 "%s", b.data);
+    /* Whole numbers print as such (not 1.2e+02). */
+    r.min = 120;
+    sis_buf_reset(&b);
+    window_out_json(&r, 0, &b);
+    TEST_ASSERT(strstr(b.data, "\"magnitud_minima\":120,") != NULL, "%s", b.data);
+    r.min = 2.5;
 
     /* Console table: header, right-aligned cells, widths from the widest cell. */
     window_table_t t;
