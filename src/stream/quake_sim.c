@@ -289,7 +289,8 @@ static void new_event(quake_sim_t *s, int64_t now_ms, quake_t *q)
     q->has_depth = 1;
     q->depth_km = depth_for(s, p->depth);
     q->time_ms = t;
-    q->updated_ms = t + 60000 + (int64_t)(unif(s) * 600000);
+    /* Live, a record is as of now: never updated in the future. */
+    q->updated_ms = s->c.live ? now_ms : t + 60000 + (int64_t)(unif(s) * 600000);
     q->tsunami = p->offshore && m >= 6.5;
     double r = unif(s);
     const char *type = "earthquake";
@@ -321,6 +322,15 @@ static void emit_new(quake_sim_t *s, int64_t now_ms, quake_sim_msg_t *out)
     *out = (quake_sim_msg_t){QUAKE_SIM_NEW, s->out_key, &s->out};
 }
 
+/* The update time of a revision: simulated (later than the previous one) for a backfill;
+ * live, now (and still later than the previous one). */
+static int64_t revised_at(const quake_sim_t *s, int64_t now_ms, int64_t prev, int64_t simulated)
+{
+    if (!s->c.live)
+        return simulated;
+    return now_ms > prev ? now_ms : prev + 1;
+}
+
 void quake_sim_next(quake_sim_t *s, int64_t now_ms, quake_sim_msg_t *out)
 {
     if (s->pending_tomb) {
@@ -345,7 +355,8 @@ void quake_sim_next(quake_sim_t *s, int64_t now_ms, quake_sim_msg_t *out)
         double m = q->mag + normal(s) * 0.15;
         int global = !strncmp(q->id, "us", 2);
         q->mag = global ? round(m * 10) / 10 : round(m * 100) / 100;
-        q->updated_ms += 300000 + (int64_t)(unif(s) * 3600000);
+        q->updated_ms = revised_at(s, now_ms, q->updated_ms,
+                                   q->updated_ms + 300000 + (int64_t)(unif(s) * 3600000));
         if (unif(s) < 0.2)
             q->time_ms += (int64_t)(normal(s) * 2000);
         if (unif(s) < 0.1) {
@@ -375,7 +386,7 @@ void quake_sim_next(quake_sim_t *s, int64_t now_ms, quake_sim_msg_t *out)
         quake_add_id(&s->out, id, strlen(id));
         quake_add_id(&s->out, old, strlen(old));
         set_url(&s->out, id);
-        s->out.updated_ms += 600000;
+        s->out.updated_ms = revised_at(s, now_ms, s->out.updated_ms, s->out.updated_ms + 600000);
         copy_event(q, &s->out); /* the ring now holds the event under its new id */
         s->pending_tomb = 1;
         snprintf(s->pending_key, sizeof s->pending_key, "%s", old);

@@ -98,6 +98,34 @@ int test_quake_sim(void)
     }
     quake_sim_destroy(l);
 
+    /* Live mode with revisions: no record is updated after the clock given, and each key's
+     * update times keep increasing (two messages may come in the same millisecond). */
+    quake_sim_conf_t rc = {.seed = 3, .event_rate = 1, .live = 1, .revisions = 0.5};
+    quake_sim_t *rv = quake_sim_new(&rc);
+    struct { char key[32]; int64_t updated; } seen[400];
+    int n_seen = 0, n_revised = 0;
+    for (int i = 0; i < 400; i++) {
+        quake_sim_msg_t m;
+        int64_t now = 7000000 + i / 2;
+        quake_sim_next(rv, now, &m);
+        if (!m.q)
+            continue;
+        TEST_ASSERT(m.q->updated_ms <= now + 1, "updated %lld after now %lld",
+                    (long long)m.q->updated_ms, (long long)now);
+        int k = 0;
+        while (k < n_seen && strcmp(seen[k].key, m.key))
+            k++;
+        if (k < n_seen) {
+            TEST_ASSERT(m.q->updated_ms > seen[k].updated, "%s not updated later", m.key);
+            n_revised++;
+        } else {
+            snprintf(seen[n_seen++].key, sizeof seen[0].key, "%s", m.key);
+        }
+        seen[k].updated = m.q->updated_ms;
+    }
+    TEST_ASSERT(n_revised > 20, "only %d revisions", n_revised);
+    quake_sim_destroy(rv);
+
     for (int i = 0; i < n_new; i++)
         free(ids[i]);
     free(ids);
