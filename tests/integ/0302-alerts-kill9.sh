@@ -2,7 +2,9 @@
 # 0302: kill -9 of `sismo alerts` at random points, 20 times, restarting each time with the
 # same group and log, while records keep arriving (revision series B, the M4.5 week, the
 # significant month and tests/fixtures/alerts/revisions.tsv, interleaved so that alerts are
-# due all along the loop, produced at a steady rate). Offsets are committed at random
+# due all along the loop, produced at a steady rate; without ../shared, 3,000 messages of
+# `sismo simulate` with revisions, deletions and re-issued ids take the recorded feeds'
+# place). Offsets are committed at random
 # intervals (100 ms .. 5 s) so kills land on both sides of a commit; once a torn last line
 # (a crash in the middle of a write) is planted in the log.
 # Must hold afterwards: alertas.log holds every qualifying alert exactly once (checked by
@@ -13,7 +15,6 @@
 # timeout: 240
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-alerts.sh"
-need_shared
 topic=$(uniq sismos)
 group=$(uniq g-kill)
 log=$T_DIR/alertas.log
@@ -24,12 +25,19 @@ start_broker "$topic:3"
 # the expectation is the same), interleaved in proportion to their length: the M4.5+ records
 # of the week and the month are spread over the loop instead of coming after the M2.5 series.
 tsv() { $PY "$ROOT/tests/tools/usgs2sismos.py" "$SHARED/data/usgs/$1.geojson"; }
-{ tsv 2.5_day-2025-12-06T2319Z; tsv 2.5_day-2025-12-07T0159Z; tsv 2.5_day-2025-12-07T0340Z; } \
-    > "$T_DIR/series.tsv"
-tsv significant_month-2019-10-26T1649Z > "$T_DIR/month.tsv"
-tsv 4.5_week-2020-10-10T1643Z > "$T_DIR/week.tsv"
-$PY - "$T_DIR/messages.tsv" "$T_DIR/series.tsv" "$T_DIR/month.tsv" "$T_DIR/week.tsv" \
-    "$FIXTURES/revisions.tsv" <<'PY' || fail "cannot interleave the messages"
+if [ -d "$SHARED/data/usgs" ]; then
+    { tsv 2.5_day-2025-12-06T2319Z; tsv 2.5_day-2025-12-07T0159Z; tsv 2.5_day-2025-12-07T0340Z; } \
+        > "$T_DIR/series.tsv"
+    tsv significant_month-2019-10-26T1649Z > "$T_DIR/month.tsv"
+    tsv 4.5_week-2020-10-10T1643Z > "$T_DIR/week.tsv"
+    streams=("$T_DIR/series.tsv" "$T_DIR/month.tsv" "$T_DIR/week.tsv")
+else
+    say "no recorded feeds at $SHARED/data/usgs: synthetic messages instead"
+    "$SISMO" simulate --seed 7 --count 3000 --revisions 0.1 --start 2025-12-01T00:00:00.000Z \
+        > "$T_DIR/sim.tsv"
+    streams=("$T_DIR/sim.tsv")
+fi
+$PY - "$T_DIR/messages.tsv" "${streams[@]}" "$FIXTURES/revisions.tsv" <<'PY' || fail "cannot interleave"
 import sys
 out, ins = sys.argv[1], sys.argv[2:]
 streams = [[l for l in open(p, encoding="utf-8") if "\t" in l and not l.startswith("#")]
