@@ -2,7 +2,8 @@
 # 0303: two `sismo alerts` processes in one consumer group share the 3 partitions of `sismos`.
 # Data: recorded revision pair A and series B, the M4.5 week, the significant month and
 # tests/fixtures/alerts/revisions.tsv (whose re-issued event has its old and new keys on
-# partitions of different members).
+# partitions of different members); without ../shared, `sismo simulate` messages with
+# revisions, deletions and re-issued ids take the recorded feeds' place.
 # Part 1, one log per member: both get partitions; the logs hold disjoint partitions; their
 # union is what tests/tools/alerts_check.py expects, every event alerted once - except the
 # re-issued event across members, alerted once by each member (documented limitation of
@@ -12,7 +13,6 @@
 # receives revisions of events the first one alerted).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/lib-alerts.sh"
-need_shared
 start_broker "$(uniq sismos1):3" "$(uniq sismos2):3"
 
 last_assigned() { grep 'assigned [0-9]* partitions' "$1" | tail -1 | awk '{print $(NF-1)}'; }
@@ -28,6 +28,20 @@ stop() {
     assert_eq "$rc" 0 "exit status of member $1"
 }
 tsv() { local f; for f in "$@"; do $PY "$ROOT/tests/tools/usgs2sismos.py" "$SHARED/data/usgs/$f.geojson"; done; }
+if [ -d "$SHARED/data/usgs" ]; then
+    src1() { tsv all_day-2014-04-14T1152Z all_week-2014-04-15T1214Z significant_month-2019-10-26T1649Z \
+        4.5_week-2020-10-10T1643Z 2.5_day-2025-12-06T2319Z 2.5_day-2025-12-07T0159Z \
+        2.5_day-2025-12-07T0340Z; }
+    src2() { tsv all_day-2014-04-14T1152Z 4.5_week-2020-10-10T1643Z 2.5_day-2025-12-06T2319Z; }
+    src3() { tsv all_week-2014-04-15T1214Z 2.5_day-2025-12-07T0159Z 2.5_day-2025-12-07T0340Z; }
+else
+    say "no recorded feeds at $SHARED/data/usgs: synthetic messages instead"
+    sim() { "$SISMO" simulate --seed "$1" --count 3000 --revisions 0.1 --start 2025-12-01T00:00:00.000Z; }
+    sim 21 > "$T_DIR/sim1.tsv"; sim 22 > "$T_DIR/sim2.tsv"
+    src1() { cat "$T_DIR/sim1.tsv"; }
+    src2() { head -n 1500 "$T_DIR/sim2.tsv"; }
+    src3() { tail -n +1501 "$T_DIR/sim2.tsv"; } # revises events of src2 that were alerted
+fi
 parts() { $PY -c 'import json,sys; print(" ".join(sorted({str(json.loads(l)["particion"]) for l in open(sys.argv[1])})))' "$1"; }
 
 # ---- part 1: one log per member
@@ -37,9 +51,7 @@ wait_until 30 grep -q 'assigned 3 partitions' "$T_DIR/a.err"
 member b "$topic" "$group" "$T_DIR/b.log"
 wait_until 30 split_done a b
 say "part 1: partitions split a=$(last_assigned "$T_DIR/a.err") b=$(last_assigned "$T_DIR/b.err")"
-tsv all_day-2014-04-14T1152Z all_week-2014-04-15T1214Z significant_month-2019-10-26T1649Z \
-    4.5_week-2020-10-10T1643Z 2.5_day-2025-12-06T2319Z 2.5_day-2025-12-07T0159Z \
-    2.5_day-2025-12-07T0340Z > "$T_DIR/m1.tsv"
+src1 > "$T_DIR/m1.tsv"
 cat "$FIXTURES/revisions.tsv" >> "$T_DIR/m1.tsv"
 produce_tsv "$topic" "$T_DIR/m1.tsv"
 produce_sentinels "$topic" 3 "$T_DIR/m1.tsv"
@@ -65,14 +77,14 @@ member c "$topic" "$group" "$log"
 wait_until 30 grep -q 'assigned 3 partitions' "$T_DIR/c.err"
 member d "$topic" "$group" "$log"
 wait_until 30 split_done c d
-tsv all_day-2014-04-14T1152Z 4.5_week-2020-10-10T1643Z 2.5_day-2025-12-06T2319Z > "$T_DIR/m2.tsv"
+src2 > "$T_DIR/m2.tsv"
 cat "$FIXTURES/revisions.tsv" >> "$T_DIR/m2.tsv"
 produce_tsv "$topic" "$T_DIR/m2.tsv"
 produce_sentinels "$topic" 3 "$T_DIR/m2.tsv"
 wait_until 60 sentinels_in 3 "$log"
 stop c   # d takes over c's partitions
 wait_until 30 grep -q 'assigned 3 partitions' "$T_DIR/d.err"   # d never had all 3 before
-tsv all_week-2014-04-15T1214Z 2.5_day-2025-12-07T0159Z 2.5_day-2025-12-07T0340Z > "$T_DIR/m3.tsv"
+src3 > "$T_DIR/m3.tsv"
 produce_tsv "$topic" "$T_DIR/m3.tsv"
 cat "$T_DIR/m3.tsv" >> "$T_DIR/m2.tsv"
 produce_sentinels "$topic" 3 "$T_DIR/m2.tsv"
