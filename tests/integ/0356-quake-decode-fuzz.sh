@@ -8,17 +8,4 @@
 # brokers: sismo
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
-command -v clang >/dev/null || skip "clang is not installed (scripts/deps.sh --test installs it)"
-make -C "$ROOT" --no-print-directory -s fuzz > "$T_DIR/build.log" 2>&1 || { cat "$T_DIR/build.log"; fail "make fuzz failed"; }
-target=$ROOT/build-fuzz/fuzz/fuzz_quake
-mkdir -p "$T_DIR/corpus"
-secs=${FUZZ_SECONDS:-20}
-TMPDIR=$T_DIR "$target" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-    -artifact_prefix="$T_DIR/" "$T_DIR/corpus" "$ROOT/tests/fuzz/corpus/quake" \
-    > "$T_DIR/fuzz.out" 2>&1 || { tail -n 40 "$T_DIR/fuzz.out"; fail "fuzzer found a problem"; }
-grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' "$T_DIR/fuzz.out" | sed 's/^/# /'
-seeds=$(ls "$ROOT/tests/fuzz/corpus/quake" | wc -l)
-runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$T_DIR/fuzz.out")
-[ "${runs:-0}" -ge "$seeds" ] || fail "only ${runs:-0} inputs executed, corpus has $seeds"
-ls "$T_DIR"/crash-* "$T_DIR"/leak-* "$T_DIR"/timeout-* 2>/dev/null && fail "artifacts left"
-say "no finding in ${secs}s"
+run_fuzzer quake 20

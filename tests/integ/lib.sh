@@ -18,6 +18,7 @@
 #                 Kafka's group.min.session.timeout.ms)
 #   uniq NAME     a name unique to this run (topics and groups on shared/external brokers)
 #   free_port     an unused TCP port on 127.0.0.1
+#   run_fuzzer NAME SECS  libFuzzer target build-fuzz/fuzz/fuzz_NAME over its seed corpus
 set -euo pipefail
 ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${BUILD:-build}
@@ -105,6 +106,28 @@ need_shared() {
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# run_fuzzer NAME DEFAULT_SECONDS: builds the libFuzzer targets (`make fuzz`) and runs
+# build-fuzz/fuzz/fuzz_NAME for $FUZZ_SECONDS (else DEFAULT_SECONDS) over a fresh corpus plus
+# the seeds in tests/fuzz/corpus/NAME. Fails on any finding (crash, sanitizer report, leak,
+# timeout, the target's own abort), on artifacts left, or if not every seed was executed.
+run_fuzzer() {
+    local name=$1 secs=${FUZZ_SECONDS:-$2} seeds runs
+    command -v clang >/dev/null || skip "clang is not installed (scripts/deps.sh --test installs it)"
+    make -C "$ROOT" --no-print-directory -s fuzz > "$T_DIR/build.log" 2>&1 ||
+        { cat "$T_DIR/build.log"; fail "make fuzz failed"; }
+    mkdir -p "$T_DIR/corpus"
+    TMPDIR=$T_DIR "$ROOT/build-fuzz/fuzz/fuzz_$name" -max_total_time="$secs" -timeout=10 \
+        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$T_DIR/" "$T_DIR/corpus" \
+        "$ROOT/tests/fuzz/corpus/$name" > "$T_DIR/fuzz.out" 2>&1 ||
+        { tail -n 40 "$T_DIR/fuzz.out"; fail "fuzzer found a problem"; }
+    grep -E '^(Done|stat::number_of_executed_units|stat::new_units_added)' "$T_DIR/fuzz.out" | sed 's/^/# /'
+    seeds=$(ls "$ROOT/tests/fuzz/corpus/$name" | wc -l)
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$T_DIR/fuzz.out")
+    [ "${runs:-0}" -ge "$seeds" ] || fail "only ${runs:-0} inputs executed, corpus has $seeds"
+    ls "$T_DIR"/crash-* "$T_DIR"/leak-* "$T_DIR"/timeout-* 2>/dev/null && fail "artifacts left"
+    say "no finding in ${secs}s"
+}
 
 create_topics() {
     case $SISMO_TEST_BROKER in
