@@ -51,11 +51,15 @@
 #define COMMIT_INTERVAL_MS 5000
 #define MAX_KEY 1024         /* longer message keys are rejected as invalid */
 
-/* An input partition as a source of the window clock; numbered in order of first sight. */
+#define NO_POS ((size_t)-1)
+
+/* An input partition: a source of the window clock (numbered in order of first sight) and
+ * the slot of its position in stats_run.pos. */
 typedef struct stats_src {
     char *topic;
     int32_t partition;
-    int64_t start; /* offset reading starts at when nothing was read yet, -1: unknown */
+    size_t pos_idx; /* index in stats_run.pos, NO_POS until the partition has a position */
+    int64_t start;  /* offset reading starts at when nothing was read yet, -1: unknown */
 } stats_src_t;
 
 typedef struct stats_run {
@@ -75,17 +79,16 @@ typedef struct stats_run {
     uint64_t published, publish_failed;
     char publish_error[256];
     quake_t q;
-    /* position cache: the last partition's slot in pos */
-    const char *last_topic;
-    int32_t last_part;
-    size_t last_idx;
     sis_ratelimit_t bad_log;
     uint64_t late_reported; /* late_events shown in the previous console footer */
     int64_t committed_sum;  /* pos_sum() at the last group commit */
     int64_t last_commit_ms;
-    stats_src_t *srcs;      /* sources of the window clock */
+    stats_src_t *srcs;      /* input partitions seen */
     int n_srcs;
-    int last_src;           /* source of the previous record (cache) */
+    /* record_source()'s cache: the previous record's partition and source */
+    const char *last_topic;
+    int32_t last_part;
+    int last_src;
     int *active;            /* scratch: active source numbers */
     int n_active;
 } stats_run_t;
@@ -113,44 +116,65 @@ static int64_t start_offset(void *opaque, const char *topic, int32_t partition)
     return KC_OFFSET_BEGINNING;
 }
 
-static void set_pos(stats_run_t *s, const char *topic, int32_t part, int64_t next)
+/* Index of (topic, part) in s->pos, or NO_POS. */
+static size_t pos_index(const stats_run_t *s, const char *topic, int32_t part)
 {
-    if (topic == s->last_topic && part == s->last_part && s->last_idx < s->pos.n_pos) {
-        s->pos.pos[s->last_idx].next_offset = next;
-        return;
-    }
-    window_snap_meta_set(&s->pos, topic, part, next);
     for (size_t i = 0; i < s->pos.n_pos; i++)
         if (s->pos.pos[i].partition == part && !strcmp(s->pos.pos[i].topic, topic))
-            s->last_idx = i;
-    s->last_topic = topic;
-    s->last_part = part;
+            return i;
+    return NO_POS;
 }
 
-/* The source number of a partition (added on first sight). */
+/* The source number of a partition (added on first sight, with its restored position). */
 static int source_of(stats_run_t *s, const char *topic, int32_t part)
 {
-    stats_src_t *c = s->n_srcs ? &s->srcs[s->last_src] : NULL;
-    if (c && c->partition == part && !strcmp(c->topic, topic))
-        return s->last_src;
-    for (int i = 0; i < s->n_srcs; i++)
-        if (s->srcs[i].partition == part && !strcmp(s->srcs[i].topic, topic))
-            return s->last_src = i;
-    s->srcs = sis_xrealloc(s->srcs, (size_t)(s->n_srcs + 1) * sizeof *s->srcs);
-    s->active = sis_xrealloc(s->active, (size_t)(s->n_srcs + 1) * sizeof *s->active);
-    s->srcs[s->n_srcs] = (stats_src_t){sis_xstrdup(topic), part, -1};
-    return s->last_src = s->n_srcs++;
+    int i = 0;
+    while (i < s->n_srcs && (s->srcs[i].partition != part || strcmp(s->srcs[i].topic, topic)))
+        i++;
+    if (i == s->n_srcs) {
+        s->srcs = sis_xrealloc(s->srcs, (size_t)(s->n_srcs + 1) * sizeof *s->srcs);
+        s->active = sis_xrealloc(s->active, (size_t)(s->n_srcs + 1) * sizeof *s->active);
+        s->srcs[i] = (stats_src_t){sis_xstrdup(topic), part, pos_index(s, topic, part), -1};
+        s->n_srcs++;
+    }
+    return i;
+}
+
+/* source_of() for a consumed record, cached by the record's topic name pointer (librdkafka's
+ * topic handle's, stable while the consumer lives): consecutive records share a partition. */
+static int record_source(stats_run_t *s, const kc_msg_t *m)
+{
+    if (!s->n_srcs || m->topic != s->last_topic || m->partition != s->last_part) {
+        s->last_src = source_of(s, m->topic, m->partition);
+        s->last_topic = m->topic;
+        s->last_part = m->partition;
+    }
+    return s->last_src;
+}
+
+/* Records the next offset to read from source src. */
+static void set_pos(stats_run_t *s, int src, int64_t next)
+{
+    stats_src_t *x = &s->srcs[src];
+    if (x->pos_idx == NO_POS) {
+        window_snap_meta_set(&s->pos, x->topic, x->partition, next);
+        x->pos_idx = pos_index(s, x->topic, x->partition);
+    } else {
+        s->pos.pos[x->pos_idx].next_offset = next;
+    }
 }
 
 static void collect_active(void *opaque, const char *topic, int32_t part, int64_t lo, int64_t hi)
 {
     stats_run_t *s = opaque;
     int src = source_of(s, topic, part);
-    int64_t next = window_snap_meta_get(&s->pos, topic, part);
-    if (next < 0) {
+    stats_src_t *x = &s->srcs[src];
+    int64_t next;
+    if (x->pos_idx != NO_POS) {
+        next = s->pos.pos[x->pos_idx].next_offset;
+    } else {
         /* Nothing read yet: reading starts at the partition's beginning. librdkafka learns
          * the low watermark only with statistics enabled, so ask the broker once. */
-        stats_src_t *x = &s->srcs[src];
         if (x->start < 0 && lo < 0) {
             char err[SIS_ERRLEN];
             int64_t qhi;
@@ -194,10 +218,10 @@ static void prefetch_record(const kc_msg_t *m)
         __builtin_prefetch((const char *)m->value + off);
 }
 
-/* key_hash: window_prefetch's hash of m->key (when m has a key). */
-static void apply_record(stats_run_t *s, const kc_msg_t *m, uint64_t key_hash)
+/* src: the record's source (source_of); key_hash: window_prefetch's hash of m->key (when m
+ * has a key). */
+static void apply_record(stats_run_t *s, const kc_msg_t *m, int src, uint64_t key_hash)
 {
-    int src = source_of(s, m->topic, m->partition);
     char err[SIS_ERRLEN];
     if (m->key_len > MAX_KEY) { /* keys are event ids; the snapshot stores them in 16 bits */
         bad_record(s, m, "key longer than 1024 bytes");
@@ -552,8 +576,9 @@ int cmd_stats(int argc, char **argv)
                 sis_log_warn("stats", "%s%s", m->fatal ? "fatal: " : "", m->errstr);
                 fatal |= m->fatal;
             } else {
-                apply_record(&s, m, key_hash[i]);
-                set_pos(&s, m->topic, m->partition, m->offset + 1);
+                int src = record_source(&s, m);
+                apply_record(&s, m, src, key_hash[i]);
+                set_pos(&s, src, m->offset + 1);
                 records++;
             }
             kc_msg_release(m);
