@@ -18,8 +18,7 @@ struct kc_consumer {
     kc_handle_state_t st;
     int from_beginning;
     int manual_store;
-    int assigned; /* partitions in the current assignment */
-    rd_kafka_topic_partition_list_t *assignment; /* a copy of it, NULL when none */
+    rd_kafka_topic_partition_list_t *assignment; /* copy of the current one, NULL when none */
     int io_fds[2]; /* pipe for kc_consumer_io_fd(): [0] read end (owner), [1] librdkafka's */
     int64_t beginning; /* offset assigned for "from the beginning" (see kc_consumer_new) */
     kc_start_offset_cb_t *start_offset;
@@ -55,7 +54,6 @@ static void kc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             }
         }
         rd_kafka_assign(rk, parts);
-        c->assigned = parts->cnt;
         if (c->assignment)
             rd_kafka_topic_partition_list_destroy(c->assignment);
         c->assignment = rd_kafka_topic_partition_list_copy(parts);
@@ -85,7 +83,6 @@ static void kc_rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t err,
             }
         }
         rd_kafka_assign(rk, NULL);
-        c->assigned = 0;
         if (c->assignment)
             rd_kafka_topic_partition_list_destroy(c->assignment);
         c->assignment = NULL;
@@ -255,28 +252,19 @@ int kc_consumer_query_offsets(kc_consumer_t *c, const char *topic, int32_t parti
 int kc_consumer_assigned_ends(kc_consumer_t *c, kc_partition_end_t *out, size_t max, size_t *n,
                               int timeout_ms, char *errbuf, size_t errlen)
 {
-    rd_kafka_topic_partition_list_t *l = NULL;
     *n = 0;
-    rd_kafka_resp_err_t err = rd_kafka_assignment(c->rk, &l);
-    if (err)
-        return sis_seterr(errbuf, errlen, "cannot read the assignment: %s", rd_kafka_err2str(err));
-    int rc = SIS_OK;
-    for (int i = 0; i < l->cnt && *n < max; i++) {
+    for (int i = 0; c->assignment && i < c->assignment->cnt && *n < max; i++) {
+        const rd_kafka_topic_partition_t *p = &c->assignment->elems[i];
         int64_t lo, hi;
-        err = rd_kafka_query_watermark_offsets(c->rk, l->elems[i].topic, l->elems[i].partition,
-                                               &lo, &hi, timeout_ms);
-        if (err) {
-            rc = sis_seterr(errbuf, errlen, "cannot query the end of '%s' [%d]: %s",
-                            l->elems[i].topic, l->elems[i].partition, rd_kafka_err2str(err));
-            break;
-        }
+        if (kc_consumer_query_offsets(c, p->topic, p->partition, &lo, &hi, timeout_ms, errbuf,
+                                      errlen) != SIS_OK)
+            return SIS_ERR;
         kc_partition_end_t *e = &out[(*n)++];
-        snprintf(e->topic, sizeof e->topic, "%s", l->elems[i].topic);
-        e->partition = l->elems[i].partition;
+        snprintf(e->topic, sizeof e->topic, "%s", p->topic);
+        e->partition = p->partition;
         e->end = hi;
     }
-    rd_kafka_topic_partition_list_destroy(l);
-    return rc;
+    return SIS_OK;
 }
 
 void kc_msg_release(kc_msg_t *m)
@@ -317,7 +305,7 @@ void kc_consumer_foreach_assigned(kc_consumer_t *c, kc_assigned_cb_t *cb, void *
 
 int kc_consumer_assignment_count(kc_consumer_t *c)
 {
-    return c->assigned;
+    return c->assignment ? c->assignment->cnt : 0;
 }
 
 int kc_consumer_io_fd(kc_consumer_t *c, char *errbuf, size_t errlen)
