@@ -650,6 +650,18 @@ static void clock_to(window_state_t *w, int64_t t)
     }
 }
 
+/* The clock from the sources: the smallest maximum of the active ones, else the largest
+ * event time of all. */
+static void clock_recompute(window_state_t *w)
+{
+    if (w->n_active) {
+        w->active_min = active_min(w);
+        clock_to(w, w->active_min);
+    } else {
+        clock_to(w, w->max_seen);
+    }
+}
+
 /* An event of time t was read from src (counted, late or not: the source progressed). The
  * smallest active maximum is rescanned only when src was the one holding it. */
 static void clock_record(window_state_t *w, int src, int64_t t)
@@ -662,12 +674,8 @@ static void clock_record(window_state_t *w, int src, int64_t t)
     if (old != WINDOW_NO_TIME && t <= old)
         return;
     w->src_max[src] = t;
-    if (!w->n_active) {
-        clock_to(w, w->max_seen);
-    } else if (w->src_active[src] && old <= w->active_min) {
-        w->active_min = active_min(w);
-        clock_to(w, w->active_min);
-    }
+    if (!w->n_active || (w->src_active[src] && old <= w->active_min))
+        clock_recompute(w);
 }
 
 void window_set_active_sources(window_state_t *w, const int *srcs, size_t n)
@@ -683,12 +691,7 @@ void window_set_active_sources(window_state_t *w, const int *srcs, size_t n)
             w->n_active++;
         }
     }
-    if (w->n_active) {
-        w->active_min = active_min(w);
-        clock_to(w, w->active_min);
-    } else {
-        clock_to(w, w->max_seen);
-    }
+    clock_recompute(w);
 }
 
 uint64_t window_prefetch(const window_state_t *w, const char *key, size_t key_len)
