@@ -213,6 +213,21 @@ static const char *scan_plain(const char *p, const char *end)
     return p;
 }
 
+/* A string without escapes at r->p: sets *s to its first byte, moves r->p past its closing
+ * quote and returns the quote's position. NULL, r->p unmoved, if the value at r->p is not
+ * such a string (another value, an escape, a control character, the end of the input). */
+static const char *plain_string(jr_t *r, const char **s)
+{
+    if (r->p >= r->end || *r->p != '"')
+        return NULL;
+    const char *e = scan_plain(r->p + 1, r->end);
+    if (e >= r->end || *e != '"')
+        return NULL;
+    *s = r->p + 1;
+    r->p = e + 1;
+    return e;
+}
+
 /*
  * Reads a JSON string at r->p (which must be '"'). If q is non-NULL the unescaped bytes are
  * stored in q and *out points at them; else the string is only validated and skipped.
@@ -489,14 +504,11 @@ static int rd_num(jr_t *r, double *f, int *has)
 static int rd_time(jr_t *r, quake_t *q, int64_t *f, const char *name)
 {
     /* A time without escapes (as every producer writes it) is parsed where it stands. */
-    if (r->p < r->end && *r->p == '"') {
-        const char *s = r->p + 1, *e = scan_plain(s, r->end);
-        if (e < r->end && *e == '"') {
-            r->p = e + 1;
-            if (sis_time_parse_iso8601(s, (size_t)(e - s), f))
-                return sis_seterr(r->err, r->errlen, "field '%s': not an ISO-8601 time", name);
-            return SIS_OK;
-        }
+    const char *ps, *pe = plain_string(r, &ps);
+    if (pe) {
+        if (sis_time_parse_iso8601(ps, (size_t)(pe - ps), f))
+            return sis_seterr(r->err, r->errlen, "field '%s': not an ISO-8601 time", name);
+        return SIS_OK;
     }
     size_t mark = q->str_len;
     const char *s = NULL;
@@ -607,12 +619,9 @@ static inline __attribute__((always_inline)) int lit(jr_t *r, const char *s, siz
 /* A string without escapes: stored (store) or skipped; 0 if it is anything else. */
 static int canon_str(jr_t *r, quake_t *q, const char **out, int store)
 {
-    if (r->p >= r->end || *r->p != '"')
+    const char *s, *e = plain_string(r, &s);
+    if (!e)
         return 0;
-    const char *s = r->p + 1, *e = scan_plain(s, r->end);
-    if (e >= r->end || *e != '"')
-        return 0;
-    r->p = e + 1;
     if (store)
         *out = quake_store(q, s, (size_t)(e - s));
     return 1;
@@ -635,13 +644,8 @@ static int canon_num(jr_t *r, double *out, int *has)
 
 static int canon_time(jr_t *r, int64_t *out)
 {
-    if (r->p >= r->end || *r->p != '"')
-        return 0;
-    const char *s = r->p + 1, *e = scan_plain(s, r->end);
-    if (e >= r->end || *e != '"' || sis_time_parse_iso8601(s, (size_t)(e - s), out))
-        return 0;
-    r->p = e + 1;
-    return 1;
+    const char *s, *e = plain_string(r, &s);
+    return e && !sis_time_parse_iso8601(s, (size_t)(e - s), out);
 }
 
 static int decode_canonical(jr_t *r, quake_t *q, int core, unsigned *seen)
